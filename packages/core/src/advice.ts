@@ -1,0 +1,59 @@
+import type { Advice, Problem } from './run-log/diagnosis';
+
+/**
+ * What to try for each problem, most effective first. These follow the usual remedies for exploding gradients
+ * (clipping, weight regularization, a smaller learning rate, better initialization, batch normalization, a simpler
+ * network, an LSTM instead of a plain RNN) and their mirror images for vanishing ones.
+ */
+export const ADVICE: Readonly<Record<Problem, readonly Advice[]>> = {
+  'exploding-gradient': [
+    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm, e.g. clipByGlobalNorm(1.0) (Pascanu et al. 2013).' },
+    { remedy: 'lowerLearningRate', detail: 'Lower the learning rate by 10x, or back it off when a spike is seen.' },
+    { remedy: 'addWeightDecay', detail: 'Add L2 weight regularization (e.g. 1e-4) to keep weights from growing.' },
+    { remedy: 'betterInitialization', detail: 'Initialize with glorot/he scaling, and recurrent kernels orthogonal with gain <= 1.' },
+    { remedy: 'batchNormalization', detail: 'Add batch normalization between deep layers.' },
+    { remedy: 'useLstm', detail: 'Replace a plain SimpleRNN with an LSTM or GRU, whose gates bound the recurrence.' },
+    { remedy: 'simplerNetwork', detail: 'Use fewer layers or shorter sequences.' },
+  ],
+  'non-finite': [
+    { remedy: 'skipNonFinite', detail: 'Skip updates whose gradients are NaN/Inf instead of writing them into the weights.' },
+    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0) so one bad batch cannot overflow the weights.' },
+    { remedy: 'rollback', detail: 'Restore the last finite weights and continue at a lower learning rate.' },
+    { remedy: 'lowerLearningRate', detail: 'Lower the learning rate by 10x.' },
+    { remedy: 'normalizeInputs', detail: 'Check the inputs and labels for NaN/Inf and scale inputs to unit variance.' },
+  ],
+  'loss-divergence': [
+    { remedy: 'lowerLearningRate', detail: 'Lower the learning rate by 10x, or add a warm-up.' },
+    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0).' },
+    { remedy: 'rollback', detail: 'Restore the best weights so far and continue at a lower learning rate.' },
+    { remedy: 'normalizeInputs', detail: 'Scale inputs to zero mean and unit variance.' },
+  ],
+  'gradient-spike': [
+    { remedy: 'zClip', detail: 'Clip spikes against the run’s own norm statistics with zClip().' },
+    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0).' },
+    { remedy: 'lowerLearningRate', detail: 'Back the learning rate off while spikes occur.' },
+  ],
+  'weight-growth': [
+    { remedy: 'addWeightDecay', detail: 'Add L2 weight regularization or decoupled weight decay (e.g. 1e-4).' },
+    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0).' },
+    { remedy: 'lowerLearningRate', detail: 'Lower the learning rate.' },
+  ],
+  'vanishing-gradient': [
+    { remedy: 'changeActivation', detail: 'Use ReLU-family activations instead of sigmoid/tanh in deep stacks.' },
+    { remedy: 'betterInitialization', detail: 'Use he initialization for ReLU layers, glorot for tanh.' },
+    { remedy: 'batchNormalization', detail: 'Add batch normalization between deep layers.' },
+    { remedy: 'useLstm', detail: 'Use an LSTM or GRU for long sequences.' },
+    { remedy: 'simplerNetwork', detail: 'Use fewer layers or shorter sequences.' },
+  ],
+  'dying-relu': [
+    { remedy: 'changeActivation', detail: 'Use LeakyReLU or ELU so units keep a gradient.' },
+    { remedy: 'lowerLearningRate', detail: 'Lower the learning rate: large updates knock units into the dead zone.' },
+    { remedy: 'betterInitialization', detail: 'Use he initialization and a small positive bias.' },
+  ],
+  'recurrent-instability': [
+    { remedy: 'betterInitialization', detail: 'Initialize the recurrent kernel orthogonal with gain <= 1 (spectral radius <= 1).' },
+    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0).' },
+    { remedy: 'useLstm', detail: 'Replace SimpleRNN with an LSTM or GRU.' },
+    { remedy: 'addWeightDecay', detail: 'Add L2 regularization on the recurrent kernel.' },
+  ],
+};

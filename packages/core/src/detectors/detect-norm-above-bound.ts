@@ -1,0 +1,71 @@
+import { ADVICE } from '../advice';
+import type { Detector } from '../detector';
+import { checkNumber } from '../errors';
+import { formatNumber as fmt } from '../format';
+
+export interface DetectNormAboveBoundOptions {
+  /** Global gradient norm considered too large. Default 1.0, the usual clipping threshold. */
+  readonly bound?: number;
+  /** Consecutive steps above `bound` before it is reported. Default 10. */
+  readonly patience?: number;
+  /** During a streak, a norm above `criticalFactor × bound` makes it critical. Default 1000. */
+  readonly criticalFactor?: number;
+}
+
+/**
+ * Exploding gradients as users first notice them: the (pre-clip) global gradient norm stays above a bound step after
+ * step. Blames the layer with the largest gradient norm at the step the streak is reported.
+ */
+export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}): Detector {
+  const where = 'detectNormAboveBound';
+  const bound = checkNumber(where, 'bound', options.bound ?? 1, { exclusiveMin: 0 });
+  const patience = checkNumber(where, 'patience', options.patience ?? 10, { min: 1, integer: true });
+  const criticalFactor = checkNumber(where, 'criticalFactor', options.criticalFactor ?? 1000, { min: 1 });
+  let streak = 0;
+  let streakStart = 0;
+  let peak = 0;
+  return {
+    name: where,
+    observe(s) {
+      const norm = s.preClipNorm;
+      if (!(norm > bound)) {
+        streak = 0;
+        peak = 0;
+        return [];
+      }
+      if (streak === 0) streakStart = s.step;
+      streak++;
+      peak = Math.max(peak, norm);
+      if (streak < patience) return [];
+      const top = s.layers.reduce<(typeof s.layers)[number] | undefined>(
+        (best, l) => (best === undefined || l.norm > best.norm ? l : best),
+        undefined,
+      );
+      const critical = peak > criticalFactor * bound;
+      return [
+        {
+          problem: 'exploding-gradient',
+          severity: critical ? 'critical' : 'warning',
+          ...(top ? { layer: top.layer } : {}),
+          message:
+            `The global gradient norm has stayed above ${bound} for ${streak} steps (since step ${streakStart}; ` +
+            `now ${fmt(norm)}, peak ${fmt(peak)})` +
+            (top ? `; the largest is in layer "${top.layer}" (${fmt(top.norm)}).` : '.'),
+          evidence: {
+            globalNorm: norm,
+            bound,
+            streak,
+            streakStart,
+            peak,
+            ...(top ? { layerNorm: top.norm } : {}),
+          },
+          advice: ADVICE['exploding-gradient'],
+        },
+      ];
+    },
+    reset() {
+      streak = 0;
+      peak = 0;
+    },
+  };
+}

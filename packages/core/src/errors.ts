@@ -1,0 +1,81 @@
+/**
+ * Every error gradguard throws is a `GradguardError` with a stable `code`, a message that names the offending value,
+ * and a `hint` that says how to fix it. Catch by class or switch on `code`.
+ */
+export type GradguardErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'RUN_LOG_INVALID'
+  | 'STATE_MISMATCH'
+  | 'NOT_INITIALIZED'
+  | 'NON_FINITE_LIMIT'
+  | 'UNRECOVERABLE'
+  | 'BACKEND_UNAVAILABLE'
+  | 'MODEL_INVALID';
+
+export class GradguardError extends Error {
+  readonly code: GradguardErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: GradguardErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(hint ? `${message} ${hint}` : message, options);
+    this.name = 'GradguardError';
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+/** A value passed to a gradguard function is out of range or of the wrong kind. */
+export class InvalidArgumentError extends GradguardError {
+  constructor(message: string, hint?: string) {
+    super('INVALID_ARGUMENT', message, hint);
+    this.name = 'InvalidArgumentError';
+  }
+}
+
+/** A run log (or one of its records) does not match the run-log schema. */
+export class RunLogError extends GradguardError {
+  /** 1-based line number in the JSONL text, when known. */
+  readonly line: number | undefined;
+
+  constructor(message: string, line?: number, hint?: string) {
+    super('RUN_LOG_INVALID', line === undefined ? message : `line ${line}: ${message}`, hint);
+    this.name = 'RunLogError';
+    this.line = line;
+  }
+}
+
+/** Describes a value for an error message: short, and unambiguous about its type. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (typeof value === 'function') return 'a function';
+  return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
+}
+
+/** Throws unless `value` is a finite number satisfying `test`; the message names the option and the rule. */
+export function checkNumber(
+  where: string,
+  name: string,
+  value: unknown,
+  rule: { min?: number; max?: number; exclusiveMin?: number; integer?: boolean },
+): number {
+  const parts: string[] = [];
+  if (rule.integer) parts.push('an integer');
+  else parts.push('a number');
+  if (rule.exclusiveMin !== undefined) parts.push(`> ${rule.exclusiveMin}`);
+  if (rule.min !== undefined) parts.push(`>= ${rule.min}`);
+  if (rule.max !== undefined) parts.push(`<= ${rule.max}`);
+  const expected = parts.join(' ');
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (!rule.integer || Number.isInteger(value)) &&
+    (rule.exclusiveMin === undefined || value > rule.exclusiveMin) &&
+    (rule.min === undefined || value >= rule.min) &&
+    (rule.max === undefined || value <= rule.max);
+  if (!ok) {
+    throw new InvalidArgumentError(`${where}: ${name} must be ${expected}, got ${describeValue(value)}.`);
+  }
+  return value as number;
+}

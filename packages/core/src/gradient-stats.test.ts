@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs';
+import { expectNoLeak } from '@gradguard/vitest-config/tensors';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { gradientStats, gradientStatsOnDevice } from './gradient-stats';
+import { mapVariablesToLayers } from './layer-map';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('gradientStats', () => {
+  it('matches hand-computed norms, max |g|, zeros and the global norm', async () => {
+    const grads = { a: tf.tensor([3, -4]), b: tf.tensor([[0, 0], [12, 0]]), c: tf.scalar(-2) };
+    const s = await expectNoLeak(() => gradientStats(grads));
+    // |a| = 5, |b| = 12, |c| = 2, global = sqrt(25 + 144 + 4) = sqrt(173)
+    expect(s.variables.map((v) => v.norm)).toEqual([5, 12, 2]);
+    expect(s.variables.map((v) => v.maxAbs)).toEqual([4, 12, 2]);
+    expect(s.variables.map((v) => v.zeros)).toEqual([0, 3, 0]);
+    expect(s.variables.map((v) => v.nonFinite)).toEqual([0, 0, 0]);
+    expect(s.variables.map((v) => v.size)).toEqual([2, 4, 1]);
+    expect(s.globalNorm).toBeCloseTo(Math.sqrt(173), 5);
+    expect(s.maxAbs).toBe(12);
+    expect(s.size).toBe(7);
+    tf.dispose(Object.values(grads));
+  });
+
+  it('reports an all-zero gradient as norm 0, not NaN', async () => {
+    const grads = { z: tf.zeros([3, 3]) };
+    const s = await gradientStats(grads);
+    expect(s.globalNorm).toBe(0);
+    expect(s.variables[0]).toMatchObject({ norm: 0, maxAbs: 0, zeros: 9, nonFinite: 0 });
+    tf.dispose(grads.z);
+  });
+
+  it('counts NaN and Infinity and propagates them into the norms by the documented rule', async () => {
+    const grads = {
+      nan: tf.tensor([1, Number.NaN, 2]),
+      inf: tf.tensor([Number.NEGATIVE_INFINITY, 1, Number.POSITIVE_INFINITY, 0]),
+      ok: tf.tensor([6, 8]),
+    };
+    const s = await gradientStats(grads);
+    const [nan, inf, ok] = s.variables;
+    expect(nan!.nonFinite).toBe(1);
+    expect(nan!.norm).toBeNaN();
+    expect(nan!.maxAbs).toBeNaN();
+    expect(inf!.nonFinite).toBe(2);
+    expect(inf!.norm).toBe(Number.POSITIVE_INFINITY);
+    expect(inf!.maxAbs).toBe(Number.POSITIVE_INFINITY);
+    expect(inf!.zeros).toBe(1);
+    expect(ok!.norm).toBe(10);
+    expect(s.nonFinite).toBe(3);
+    expect(s.globalNorm).toBeNaN();
+    tf.dispose(Object.values(grads));
+  });
+
+  it('reads back once: the pending tensor holds every statistic plus extras', () => {
+    const grads = { a: tf.tensor([1, 2, 2]), b: tf.tensor([0]) };
+    const loss = tf.scalar(0.5);
+    const p = gradientStatsOnDevice(grads, { extra: [loss] });
+    expect(p.tensor.shape).toEqual([2 * 4 + 1]);
+    expect(p.extraOffset).toBe(8);
+    const values = p.tensor.dataSync();
+    expect(values[p.extraOffset]).toBeCloseTo(0.5);
+    expect(p.decode(values).variables[0]!.norm).toBeCloseTo(3, 6);
+    tf.dispose([p.tensor, loss, ...Object.values(grads)]);
+  });
+
+  it('pools variables into the layers of a model, in model order, by walking the layers', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 3, inputShape: [2], name: 'first' }),
+        tf.layers.dense({ units: 1, name: 'second', useBias: false }),
+      ],
+    });
+    const map = mapVariablesToLayers(model);
+    expect([...map.values()].map((l) => `${l.layer}:${l.weight}`)).toEqual([
+      'first:kernel',
+      'first:bias',
+      'second:kernel',
+    ]);
+    const [k1, b1, k2] = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    // Gradients in reverse order: the layer table must still follow the model.
+    const grads = { [k2!.name]: tf.fill([3, 1], 2), [b1!.name]: tf.fill([3], 1), [k1!.name]: tf.zeros([2, 3]) };
+    const s = await gradientStats(grads, { model });
+    expect(s.layers.map((l) => l.layer)).toEqual(['first', 'second']);
+    expect(s.layers[0]!.norm).toBeCloseTo(Math.sqrt(3), 6); // bias ones(3), kernel zeros
+    expect(s.layers[0]!.zeros).toBe(6);
+    expect(s.layers[1]!.norm).toBeCloseTo(Math.sqrt(12), 6);
+    expect(s.variables.find((v) => v.name === k2!.name)!.layer).toBe('second');
+    tf.dispose(Object.values(grads));
+    model.dispose();
+  });
+
+  it('recurses into nested models and names layers by path', () => {
+    const inner = tf.sequential({ name: 'inner', layers: [tf.layers.dense({ units: 2, inputShape: [2], name: 'd' })] });
+    const outer = tf.sequential({ layers: [inner, tf.layers.dense({ units: 1, name: 'head' })] });
+    const layers = [...new Set([...mapVariablesToLayers(outer).values()].map((l) => l.layer))];
+    expect(layers).toEqual(['inner/d', 'head']);
+    outer.dispose();
+  });
+
+  it('names the bad value when given something that is not a gradient map', async () => {
+    await expect(gradientStats([1, 2] as never)).rejects.toThrow(/expected a map of variable name to gradient tensor, got an array of length 2/);
+    await expect(gradientStats({ w: 3 } as never)).rejects.toThrow(/gradient "w" is 3, not a tf.Tensor/);
+    expect(() => mapVariablesToLayers({} as never)).toThrow(/expected a tfjs LayersModel/);
+  });
+
+  it('leaks nothing over many steps', async () => {
+    const grads = { a: tf.randomNormal([8, 8]), b: tf.randomNormal([8]) };
+    await expectNoLeak(async () => {
+      for (let i = 0; i < 200; i++) await gradientStats(grads);
+    });
+    tf.dispose(Object.values(grads));
+  });
+});

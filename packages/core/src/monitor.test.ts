@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { createMonitor } from './monitor';
+import { detectNonFinite } from './detectors/detect-non-finite';
+import { detectNormAboveBound } from './detectors/detect-norm-above-bound';
+import type { StepStatistics } from './run-log/statistics';
+
+/** A hand-made step: two layers, `rnn` and `out`, with the given norms. */
+export function step(i: number, rnn: number, out = 0.1, extra: Partial<StepStatistics> = {}): StepStatistics {
+  const norm = Math.sqrt(rnn * rnn + out * out);
+  const nonFinite = Number.isFinite(rnn) ? 0 : 5;
+  return {
+    step: i,
+    variables: [],
+    layers: [
+      { layer: 'rnn', size: 10, norm: rnn, maxAbs: rnn, nonFinite, zeros: 0 },
+      { layer: 'out', size: 5, norm: out, maxAbs: out, nonFinite: 0, zeros: 0 },
+    ],
+    globalNorm: norm,
+    preClipNorm: norm,
+    postClipNorm: norm,
+    scale: 1,
+    skipped: false,
+    maxAbs: Math.max(rnn, out),
+    nonFinite,
+    size: 15,
+    loss: 1,
+    ...extra,
+  };
+}
+
+describe('detectNonFinite', () => {
+  it('fires critical on NaN gradients and names the first layer that has them', () => {
+    const d = detectNonFinite();
+    expect(d.observe(step(0, 0.5))).toEqual([]);
+    const [f] = d.observe(step(1, Number.NaN));
+    expect(f).toMatchObject({ problem: 'non-finite', severity: 'critical', layer: 'rnn' });
+    expect(f!.evidence).toMatchObject({ where: 'gradients', nonFinite: 5, size: 15 });
+    expect(f!.advice.map((a) => a.remedy)).toContain('skipNonFinite');
+  });
+
+  it('fires on a non-finite loss even when the gradients are finite', () => {
+    const [f] = detectNonFinite().observe(step(3, 0.5, 0.1, { loss: Number.POSITIVE_INFINITY }));
+    expect(f).toMatchObject({ problem: 'non-finite', evidence: { where: 'loss', loss: Number.POSITIVE_INFINITY } });
+  });
+});
+
+describe('detectNormAboveBound', () => {
+  it('waits for `patience` consecutive steps above the bound and blames the largest layer', () => {
+    const d = detectNormAboveBound({ bound: 1, patience: 3 });
+    expect(d.observe(step(0, 5))).toEqual([]);
+    expect(d.observe(step(1, 5))).toEqual([]);
+    const [f] = d.observe(step(2, 7));
+    expect(f).toMatchObject({ problem: 'exploding-gradient', severity: 'warning', layer: 'rnn' });
+    expect(f!.evidence).toMatchObject({ streak: 3, streakStart: 0, bound: 1 });
+    expect(f!.evidence.peak).toBeCloseTo(Math.sqrt(49.01), 6);
+  });
+
+  it('restarts the streak when the norm dips below the bound, and ignores NaN norms', () => {
+    const d = detectNormAboveBound({ bound: 1, patience: 2 });
+    d.observe(step(0, 5));
+    expect(d.observe(step(1, 0.5))).toEqual([]);
+    expect(d.observe(step(2, Number.NaN))).toEqual([]);
+    expect(d.observe(step(3, 5))).toEqual([]);
+    expect(d.observe(step(4, 5))).toHaveLength(1);
+  });
+
+  it('is critical when the streak reaches criticalFactor × bound', () => {
+    const d = detectNormAboveBound({ bound: 1, patience: 1, criticalFactor: 100 });
+    expect(d.observe(step(0, 101))[0]!.severity).toBe('critical');
+  });
+
+  it('stays silent on a constant healthy stream and a single step', () => {
+    const d = detectNormAboveBound({ bound: 1, patience: 1 });
+    for (let i = 0; i < 100; i++) expect(d.observe(step(i, 0.9))).toEqual([]);
+  });
+
+  it('rejects bad options with the value and the rule', () => {
+    expect(() => detectNormAboveBound({ bound: 0 })).toThrow('bound must be a number > 0, got 0');
+    expect(() => detectNormAboveBound({ patience: 2.5 })).toThrow('patience must be an integer >= 1, got 2.5');
+  });
+});
+
+describe('createMonitor', () => {
+  it('reports onset once, escalation when severity rises, and recovery after calm steps', () => {
+    const m = createMonitor({ detectors: [detectNormAboveBound({ bound: 1, patience: 2, criticalFactor: 100 })], recoveryPatience: 3 });
+    const all: unknown[] = [];
+    const norms = [5, 5, 5, 500, 500, 0.5, 0.5, 0.5, 0.5, 0.5];
+    norms.forEach((n, i) => all.push(...m.observe(step(i, n))));
+    expect(m.diagnoses.map((d) => [d.phase, d.step, d.severity])).toEqual([
+      ['onset', 1, 'warning'],
+      ['escalation', 3, 'critical'],
+      ['recovery', 7, 'info'],
+    ]);
+    expect(all).toHaveLength(3);
+    expect(m.active).toEqual([]);
+    expect(m.diagnoses[2]!.evidence).toMatchObject({ onsetStep: 1, lastSeen: 4 });
+  });
+
+  it('keeps every diagnosis oldest first, notifies subscribers and resets', () => {
+    const m = createMonitor();
+    const seen: string[] = [];
+    const off = m.subscribe((d) => seen.push(d.problem));
+    for (let i = 0; i < 12; i++) m.observe(step(i, 3));
+    m.observe(step(12, Number.NaN));
+    expect(m.diagnoses.map((d) => d.problem)).toEqual(['exploding-gradient', 'non-finite']);
+    expect(m.diagnoses[0]!.step).toBe(9); // default patience 10
+    expect(seen).toEqual(['exploding-gradient', 'non-finite']);
+    expect(m.active).toHaveLength(2);
+    off();
+    m.reset();
+    expect(m.diagnoses).toEqual([]);
+    expect(m.lastStep).toBe(-1);
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { encodeRunLogRecord, parseRunLog, parseRunLogRecord } from './codec';
+import { RUN_LOG_VERSION, type RunLogRecord } from './schema';
+
+const header: RunLogRecord = {
+  type: 'header',
+  version: RUN_LOG_VERSION,
+  runId: 'r1',
+  name: 'test',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  config: { lr: 0.1 },
+};
+const stepRec = (i: number, norm: number): RunLogRecord => ({
+  type: 'step',
+  step: i,
+  time: i * 10,
+  loss: norm,
+  globalNorm: norm,
+  preClipNorm: norm,
+  postClipNorm: Math.min(norm, 1),
+  scale: 1,
+  skipped: false,
+  learningRate: 0.1,
+  maxAbs: norm,
+  nonFinite: 0,
+  layers: [{ layer: 'rnn', size: 4, norm, maxAbs: norm, nonFinite: 0, zeros: 0 }],
+});
+
+describe('run-log codec', () => {
+  it('round-trips NaN and ±Infinity, which JSON cannot hold', () => {
+    const line = encodeRunLogRecord(stepRec(3, Number.NaN));
+    expect(line).toContain('"globalNorm":"NaN"');
+    const back = parseRunLogRecord(JSON.parse(line)) as Extract<RunLogRecord, { type: 'step' }>;
+    expect(back.globalNorm).toBeNaN();
+    const inf = parseRunLogRecord(JSON.parse(encodeRunLogRecord(stepRec(4, Number.POSITIVE_INFINITY))));
+    expect((inf as { loss: number }).loss).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('reads a whole log, and keeps every finished record when the last line was cut off mid-write', () => {
+    const full = [header, stepRec(0, 1), stepRec(1, 2)].map(encodeRunLogRecord).join('\n') + '\n';
+    const log = parseRunLog(full);
+    expect(log.steps.map((s) => s.step)).toEqual([0, 1]);
+    expect(log.truncated).toBe(false);
+    expect(log.end).toBeUndefined();
+    const cut = full + encodeRunLogRecord(stepRec(2, 3)).slice(0, 25);
+    const partial = parseRunLog(cut);
+    expect(partial.truncated).toBe(true);
+    expect(partial.steps).toHaveLength(2);
+  });
+
+  it('rejects garbage with the line number and what is wrong', () => {
+    expect(() => parseRunLog('')).toThrow('the run log is empty');
+    expect(() => parseRunLog('hello\n')).toThrow(/line 1: not JSON/);
+    const badField = encodeRunLogRecord(header) + '\n' + JSON.stringify({ ...stepRec(0, 1), skipped: 'no' }) + '\n';
+    expect(() => parseRunLog(badField)).toThrow(/line 2: invalid run-log record at skipped/);
+    expect(() => parseRunLog(encodeRunLogRecord(stepRec(0, 1)) + '\n')).toThrow(/first record must be the header/);
+    const future = encodeRunLogRecord({ ...header, version: RUN_LOG_VERSION + 1 } as RunLogRecord);
+    expect(() => parseRunLog(future + '\n')).toThrow(/upgrade @gradguard\/core/);
+  });
+});

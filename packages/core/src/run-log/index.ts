@@ -1,0 +1,10 @@
+// The run-log schema and codec: plain types and a validator, no tfjs, so readers and the viewer can load logs.
+export { RUN_LOG_VERSION, runLogRecordSchema, headerRecordSchema, stepRecordSchema, diagnosisRecordSchema, endRecordSchema } from './schema';
+export type { HeaderRecord, StepRecord, DiagnosisRecord, EndRecord, RunLogRecord } from './schema';
+export { encodeRunLogRecord, parseRunLogRecord, parseRunLog } from './codec';
+export type { RunLog } from './codec';
+export { PROBLEMS, SEVERITIES, PHASES, REMEDIES } from './diagnosis';
+export type { Problem, Severity, Phase, Remedy, Advice, Diagnosis } from './diagnosis';
+export type { VariableStatistics, LayerStatistics, GradientStatistics, StepStatistics } from './statistics';
+export { GradguardError, RunLogError, InvalidArgumentError } from '../errors';
+export type { GradguardErrorCode } from '../errors';

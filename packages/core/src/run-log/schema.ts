@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { PHASES, PROBLEMS, REMEDIES, SEVERITIES } from './diagnosis';
+
+/**
+ * Version of the run-log format. Bump on any change a reader of the previous version would misread;
+ * readers accept every version up to their own.
+ */
+export const RUN_LOG_VERSION = 1;
+
+/**
+ * JSON has no NaN or Infinity, and a run log must keep them: an exploding run is exactly where they appear.
+ * They are written as the strings "NaN", "Infinity", "-Infinity" and read back as numbers.
+ */
+const num = z
+  .union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])])
+  .transform((v) => (typeof v === 'number' ? v : Number(v)));
+const count = z.number().int().nonnegative();
+
+const layerStep = z.object({
+  layer: z.string(),
+  size: count,
+  norm: num,
+  maxAbs: num,
+  nonFinite: count,
+  zeros: count,
+});
+
+const layerInfo = z.object({
+  name: z.string(),
+  className: z.string(),
+  params: count,
+  activation: z.string().optional(),
+});
+
+export const headerRecordSchema = z.object({
+  type: z.literal('header'),
+  version: z.number().int().positive().max(RUN_LOG_VERSION, {
+    message: `this reader understands run-log versions up to ${RUN_LOG_VERSION}; upgrade @gradguard/core to read newer logs`,
+  }),
+  runId: z.string().min(1),
+  name: z.string(),
+  startedAt: z.string(),
+  backend: z.string().optional(),
+  model: z
+    .object({
+      name: z.string(),
+      params: count,
+      layers: z.array(layerInfo),
+    })
+    .optional(),
+  config: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const stepRecordSchema = z.object({
+  type: z.literal('step'),
+  step: count,
+  /** Milliseconds since the header's startedAt. */
+  time: z.number().nonnegative(),
+  loss: num.nullable(),
+  globalNorm: num,
+  preClipNorm: num,
+  postClipNorm: num,
+  scale: num,
+  skipped: z.boolean(),
+  learningRate: num.nullable(),
+  maxAbs: num,
+  nonFinite: count,
+  layers: z.array(layerStep),
+});
+
+const evidenceValue = z.union([num, z.string(), z.boolean(), z.null()]);
+
+export const diagnosisRecordSchema = z.object({
+  type: z.literal('diagnosis'),
+  problem: z.enum(PROBLEMS),
+  severity: z.enum(SEVERITIES),
+  phase: z.enum(PHASES),
+  step: count,
+  layer: z.string().optional(),
+  detector: z.string(),
+  message: z.string(),
+  evidence: z.record(z.string(), evidenceValue),
+  advice: z.array(z.object({ remedy: z.enum(REMEDIES), detail: z.string() })),
+});
+
+export const endRecordSchema = z.object({
+  type: z.literal('end'),
+  status: z.enum(['completed', 'stopped', 'failed']),
+  steps: count,
+  endedAt: z.string(),
+  reason: z.string().optional(),
+  finalLoss: num.nullable().optional(),
+});
+
+export const runLogRecordSchema = z.discriminatedUnion('type', [
+  headerRecordSchema,
+  stepRecordSchema,
+  diagnosisRecordSchema,
+  endRecordSchema,
+]);
+
+export type HeaderRecord = z.output<typeof headerRecordSchema>;
+export type StepRecord = z.output<typeof stepRecordSchema>;
+export type DiagnosisRecord = z.output<typeof diagnosisRecordSchema>;
+export type EndRecord = z.output<typeof endRecordSchema>;
+export type RunLogRecord = z.output<typeof runLogRecordSchema>;

@@ -1,0 +1,3 @@
+import type { UserConfig } from 'vitest/config';
+
+export function gradguardVitest(options?: { testTimeout?: number; include?: string[] }): UserConfig;
