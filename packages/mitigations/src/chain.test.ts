@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs';
+import { expectNoLeak } from '@gradguard/vitest-config/tensors';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { chain } from './chain';
+import { clipByGlobalNorm } from './clip-by-global-norm';
+import type { GradientTransformation, TransformState } from './transformation';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** A stateful test transformation: multiplies by k and counts its calls in its state. */
+function scaleBy(k: number): GradientTransformation<TransformState & { calls: number }> {
+  return {
+    name: 'scaleBy',
+    init: () => ({ transform: 'scaleBy', calls: 0 }),
+    update(grads, state) {
+      const out: tf.NamedTensorMap = {};
+      for (const [n, g] of Object.entries(grads)) out[n] = tf.mul(g, k);
+      return [out, { transform: 'scaleBy', calls: state.calls + 1 }];
+    },
+  };
+}
+
+describe('chain', () => {
+  it('applies transformations left to right: scale ×10 then clip to 1 differs from clip then scale', async () => {
+    const g = { w: tf.tensor([0.3, 0.4]) }; // norm 0.5
+    const a = chain(scaleBy(10), clipByGlobalNorm(1));
+    const b = chain(clipByGlobalNorm(1), scaleBy(10));
+    const [outA] = a.update(g, a.init({}), {});
+    const [outB] = b.update(g, b.init({}), {});
+    expect(Array.from(await outA.w!.data()).map((x) => +x.toFixed(6))).toEqual([0.6, 0.8]);
+    expect(Array.from(await outB.w!.data()).map((x) => +x.toFixed(6))).toEqual([3, 4]);
+    tf.dispose([g.w, outA.w!, outB.w!]);
+  });
+
+  it('threads each stage its own state across steps', () => {
+    const c = chain(scaleBy(1), scaleBy(2));
+    let state = c.init({});
+    const g = { w: tf.ones([2]) };
+    for (let i = 0; i < 3; i++) {
+      const [out, s] = c.update(g, state, {});
+      state = s;
+      tf.dispose(Object.values(out));
+    }
+    expect(state.states.map((s) => (s as unknown as { calls: number }).calls)).toEqual([3, 3]);
+    g.w.dispose();
+  });
+
+  it('rejects a state that does not match its transformations and says how to fix it', () => {
+    const c = chain(scaleBy(1), clipByGlobalNorm(1));
+    const other = chain(clipByGlobalNorm(1));
+    const g = { w: tf.ones([2]) };
+    expect(() => c.update(g, other.init({}) as never, {})).toThrow(
+      /the state holds \[clipByGlobalNorm\] but the chain is \[scaleBy, clipByGlobalNorm\].*const state = chained.init\(params\)/,
+    );
+    expect(() => c.update(g, clipByGlobalNorm(1).init({}) as never, {})).toThrow(/got the state of "clipByGlobalNorm"/);
+    expect(() => c.update(g, undefined as never, {})).toThrow(/expected the state made by this chain's init, got undefined/);
+    expect(() => chain(clipByGlobalNorm(1), 3 as never)).toThrow(/argument 1 is 3, not a gradient transformation/);
+    g.w.dispose();
+  });
+
+  it('disposes intermediate gradients: no leak over 500 chained updates', async () => {
+    const c = chain(scaleBy(3), scaleBy(0.5), clipByGlobalNorm(1));
+    const g = { a: tf.randomNormal([8, 8]), b: tf.randomNormal([8]) };
+    let state = c.init(g);
+    await expectNoLeak(() => {
+      for (let i = 0; i < 500; i++) {
+        const [out, s] = c.update(g, state, g);
+        state = s;
+        tf.dispose(Object.values(out));
+      }
+    });
+    tf.dispose(Object.values(g));
+  });
+});

@@ -1,0 +1,55 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * The state of a transformation: a plain readonly object tagged with the transformation's name, holding numbers and
+ * tensors (EMAs, histories, counters). The transformation that made it owns its tensors.
+ */
+export interface TransformState {
+  readonly transform: string;
+}
+
+/** Gradients or parameters keyed by variable name (the keys of `optimizer.computeGradients(...).grads`). */
+export type TensorMap = tf.NamedTensorMap;
+
+/**
+ * A gradient transformation, as in Optax: `init(params)` makes the state, `update(grads, state, params)` returns the
+ * transformed gradients and the next state.
+ *
+ * Tensor ownership, which every transformation follows so that chains never leak:
+ * - `update` never disposes `grads` or `params`. The returned map may hold the very tensors it was given (passed
+ *   through) and new ones; whoever called `update` disposes the returned tensors that were not in `grads`.
+ * - `update` consumes `state`: tensors of the old state it does not carry into the new one are disposed by it. The
+ *   returned state belongs to the caller until it is passed to the next `update` or to `disposeState`.
+ * - Everything runs on the device: no `dataSync`, no readback.
+ */
+export interface GradientTransformation<S extends TransformState = TransformState> {
+  /** The factory's name, e.g. `clipByGlobalNorm`; tags the state. */
+  readonly name: string;
+  init(params: TensorMap): S;
+  update(grads: TensorMap, state: S, params: TensorMap): readonly [TensorMap, S];
+}
+
+/** A stateless transformation's state. */
+export type EmptyState = TransformState;
+
+/** Disposes every tensor held in a state (recursively through nested states and arrays). */
+export function disposeState(state: unknown): void {
+  const seen = new Set<unknown>();
+  const walk = (x: unknown): void => {
+    if (x == null || typeof x !== 'object' || seen.has(x)) return;
+    seen.add(x);
+    if (typeof (x as tf.Tensor).dispose === 'function' && 'dataId' in (x as object)) {
+      (x as tf.Tensor).dispose();
+      return;
+    }
+    for (const v of Array.isArray(x) ? x : Object.values(x)) walk(v);
+  };
+  walk(state);
+}
+
+/** Disposes the tensors of `out` that are not (by identity) tensors of `kept`. */
+export function disposeNew(out: TensorMap, ...kept: TensorMap[]): void {
+  const keep = new Set<tf.Tensor>();
+  for (const k of kept) for (const t of Object.values(k)) keep.add(t);
+  for (const t of Object.values(out)) if (!keep.has(t) && !t.isDisposed) t.dispose();
+}
