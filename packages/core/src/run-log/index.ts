@@ -8,3 +8,4 @@ export type { Problem, Severity, Phase, Remedy, Advice, Diagnosis } from './diag
 export type { VariableStatistics, LayerStatistics, GradientStatistics, StepStatistics } from './statistics';
 export { GradguardError, RunLogError, InvalidArgumentError } from '../errors';
 export type { GradguardErrorCode } from '../errors';
+export { formatNumber } from '../format';
