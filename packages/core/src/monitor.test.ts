@@ -112,3 +112,13 @@ describe('createMonitor', () => {
     expect(m.lastStep).toBe(-1);
   });
 });
+
+describe('detectNormAboveBound, immediate explosions', () => {
+  it('reports a norm over criticalFactor × bound at once, before patience runs out', () => {
+    const d = detectNormAboveBound({ bound: 1, patience: 10, criticalFactor: 1000 });
+    const [f] = d.observe(step(0, 5.5e8));
+    expect(f).toMatchObject({ problem: 'exploding-gradient', severity: 'critical', layer: 'rnn', evidence: { streak: 1 } });
+    expect(f!.message).toContain('is 5.50e+8, over 1000× the bound 1');
+    expect(d.observe(step(1, 50))).toEqual([]); // back under the critical level, streak 2 < patience
+  });
+});

@@ -8,7 +8,7 @@ export interface DetectNormAboveBoundOptions {
   readonly bound?: number;
   /** Consecutive steps above `bound` before it is reported. Default 10. */
   readonly patience?: number;
-  /** During a streak, a norm above `criticalFactor × bound` makes it critical. Default 1000. */
+  /** A norm above `criticalFactor × bound` is critical, and is reported at once without waiting for `patience`. Default 1000. */
   readonly criticalFactor?: number;
 }
 
@@ -36,7 +36,8 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
       if (streak === 0) streakStart = s.step;
       streak++;
       peak = Math.max(peak, norm);
-      if (streak < patience) return [];
+      // A norm already criticalFactor × bound is an explosion now: waiting `patience` steps would let it hit NaN first.
+      if (streak < patience && !(norm > criticalFactor * bound)) return [];
       const top = s.layers.reduce<(typeof s.layers)[number] | undefined>(
         (best, l) => (best === undefined || l.norm > best.norm ? l : best),
         undefined,
@@ -48,8 +49,10 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
           severity: critical ? 'critical' : 'warning',
           ...(top ? { layer: top.layer } : {}),
           message:
-            `The global gradient norm has stayed above ${bound} for ${streak} steps (since step ${streakStart}; ` +
-            `now ${fmt(norm)}, peak ${fmt(peak)})` +
+            (streak < patience
+              ? `The global gradient norm is ${fmt(norm)}, over ${fmt(criticalFactor)}× the bound ${bound}`
+              : `The global gradient norm has stayed above ${bound} for ${streak} steps (since step ${streakStart}; ` +
+                `now ${fmt(norm)}, peak ${fmt(peak)})`) +
             (top ? `; the largest is in layer "${top.layer}" (${fmt(top.norm)}).` : '.'),
           evidence: {
             globalNorm: norm,

@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs';
+import { type Diagnosis, type StepStatistics, createMonitor } from '@gradguard/core';
+import { type GradientTransformation, guard } from '@gradguard/mitigations';
+import { type RunSink, createRecorder } from '@gradguard/reporter';
+import { createConsoleSink, createJsonlFileSink } from '@gradguard/reporter/node';
+
+export interface TrainRunOptions {
+  readonly label: string;
+  readonly name: string;
+  readonly model: tf.LayersModel;
+  readonly xs: tf.Tensor;
+  readonly ys: tf.Tensor;
+  readonly optimizer: tf.Optimizer;
+  readonly transform?: GradientTransformation;
+  readonly loss: string;
+  readonly epochs: number;
+  readonly batchSize: number;
+  readonly backend: string;
+  readonly config: Record<string, unknown>;
+  /** JSONL run-log path; none when undefined. */
+  readonly logPath?: string;
+  /** Show the live console view (on stderr). */
+  readonly console: boolean;
+  /** End the run cleanly once the loss or the weights are no longer finite (there is nothing left to learn). */
+  readonly stopOnNonFinite: boolean;
+  readonly extraSinks?: readonly RunSink[];
+}
+
+export interface TrainRunResult {
+  readonly steps: number;
+  readonly stoppedEarly: boolean;
+  readonly reason?: string;
+  readonly losses: readonly number[];
+  readonly finalLoss: number;
+  readonly firstNonFiniteStep: number | null;
+  readonly maxPreClipNorm: number;
+  readonly clippedSteps: number;
+  readonly diagnoses: readonly Diagnosis[];
+  readonly weightsFinite: boolean;
+  readonly seconds: number;
+}
+
+/**
+ * Trains `model` with `model.fit` through a guarded optimizer, with the monitor's default detectors, recording every
+ * step to the console and a JSONL log. This is the path `demo`, `train` and `bench` share.
+ */
+export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
+  const monitor = createMonitor();
+  const guarded = guard(o.optimizer, { monitor, model: o.model, ...(o.transform ? { transform: o.transform } : {}) });
+  const samples = o.xs.shape[0]!;
+  const totalSteps = o.epochs * Math.ceil(samples / o.batchSize);
+  const sinks: RunSink[] = [...(o.extraSinks ?? [])];
+  if (o.console) sinks.push(createConsoleSink({ totalSteps, label: o.label }));
+  if (o.logPath) sinks.push(createJsonlFileSink(o.logPath));
+  const recorder = createRecorder({ name: o.name, sinks, model: o.model, backend: o.backend, config: o.config });
+  const unwatch = recorder.watch(guarded);
+  const losses: number[] = [];
+  let firstNonFiniteStep: number | null = null;
+  let maxPreClipNorm = 0;
+  let clippedSteps = 0;
+  const offStats = guarded.onStep((s: StepStatistics) => {
+    if (s.loss !== undefined) losses.push(s.loss);
+    if (firstNonFiniteStep === null && (s.nonFinite > 0 || (s.loss !== undefined && !Number.isFinite(s.loss)))) {
+      firstNonFiniteStep = s.step;
+    }
+    if (Number.isFinite(s.preClipNorm)) maxPreClipNorm = Math.max(maxPreClipNorm, s.preClipNorm);
+    if (s.scale < 1) clippedSteps++;
+  });
+  let reason: string | undefined;
+  o.model.compile({ optimizer: guarded, loss: o.loss });
+  const started = performance.now();
+  try {
+    await o.model.fit(o.xs, o.ys, {
+      epochs: o.epochs,
+      batchSize: o.batchSize,
+      shuffle: false,
+      verbose: 0,
+      callbacks: {
+        onBatchEnd: async () => {
+          await guarded.flush();
+          if (o.stopOnNonFinite && firstNonFiniteStep !== null && reason === undefined) {
+            reason = `loss and gradients non-finite since step ${firstNonFiniteStep}: the weights are lost`;
+            o.model.stopTraining = true;
+          }
+        },
+      },
+    });
+    await guarded.flush();
+  } catch (e) {
+    await recorder.end('failed', { reason: (e as Error).message });
+    throw e;
+  } finally {
+    unwatch();
+    offStats();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const weightsFinite = (await Promise.all(o.model.getWeights().map(async (w) => (await w.data()).every(Number.isFinite)))).every(Boolean);
+  const finalLoss = losses.at(-1) ?? Number.NaN;
+  await recorder.end(reason ? 'stopped' : 'completed', { ...(reason ? { reason } : {}), finalLoss });
+  return {
+    steps: guarded.step,
+    stoppedEarly: reason !== undefined,
+    ...(reason ? { reason } : {}),
+    losses,
+    finalLoss,
+    firstNonFiniteStep,
+    maxPreClipNorm,
+    clippedSteps,
+    diagnoses: [...monitor.diagnoses],
+    weightsFinite,
+    seconds,
+  };
+}
+
+/** Mean squared error of the model on held-out data, read once at the end (not in a training step). */
+export async function evaluateMse(model: tf.LayersModel, xs: tf.Tensor, ys: tf.Tensor): Promise<number> {
+  const mse = tf.tidy(() => tf.losses.meanSquaredError(ys, model.predict(xs) as tf.Tensor));
+  const [v] = await mse.data();
+  mse.dispose();
+  return v!;
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: { cli: 'src/cli.ts' },
+  format: ['esm'],
+  dts: false,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  platform: 'node',
+  banner: { js: '#!/usr/bin/env node' },
+  // tfjs stays external: one @tensorflow/tfjs-core instance, shared with the workspace packages.
+  external: [/^@tensorflow\//, /^@gradguard\//],
+});
