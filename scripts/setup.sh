@@ -19,7 +19,7 @@ fi
 
 pnpm_version=$(node -p "require('./package.json').packageManager.split('@')[1]")
 if command -v pnpm >/dev/null && [ "$(pnpm --version)" = "$pnpm_version" ]; then
-  pnpm install --frozen-lockfile --reporter=silent
+  pnpm install --frozen-lockfile --reporter=append-only
 else
-  npx -y "pnpm@$pnpm_version" install --frozen-lockfile --reporter=silent
+  npx -y "pnpm@$pnpm_version" install --frozen-lockfile --reporter=append-only
 fi
