@@ -57,8 +57,9 @@ describe('gradientStats', () => {
     const grads = { a: tf.tensor([1, 2, 2]), b: tf.tensor([0]) };
     const loss = tf.scalar(0.5);
     const p = gradientStatsOnDevice(grads, { extra: [loss] });
-    expect(p.tensor.shape).toEqual([2 * 4 + 1]);
-    expect(p.extraOffset).toBe(8);
+    // No live variables named a/b: 3 rows (g², finite, zero), a sum and a max of each per variable, then the loss.
+    expect(p.tensor.shape).toEqual([2 * 6 + 1]);
+    expect(p.extraOffset).toBe(12);
     const values = p.tensor.dataSync();
     expect(values[p.extraOffset]).toBeCloseTo(0.5);
     expect(p.decode(values).variables[0]!.norm).toBeCloseTo(3, 6);
@@ -103,6 +104,91 @@ describe('gradientStats', () => {
     await expect(gradientStats([1, 2] as never)).rejects.toThrow(/expected a map of variable name to gradient tensor, got an array of length 2/);
     await expect(gradientStats({ w: 3 } as never)).rejects.toThrow(/gradient "w" is 3, not a tf.Tensor/);
     expect(() => mapVariablesToLayers({} as never)).toThrow(/expected a tfjs LayersModel/);
+  });
+
+  it('measures weight norms of live variables, update norms and update-to-weight ratios, per variable and layer', async () => {
+    const model = tf.sequential({
+      layers: [tf.layers.dense({ units: 2, inputShape: [2], name: 'd', kernelInitializer: 'ones', biasInitializer: 'zeros' })],
+    });
+    const [k, b] = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    b!.assign(tf.tensor1d([3, 0])); // kernel ones(2,2): |w| = 2; bias [3, 0]: |w| = 3; layer sqrt(13)
+    const grads = { [k!.name]: tf.fill([2, 2], 0.5), [b!.name]: tf.tensor1d([0, 0]) };
+    const updates = { [k!.name]: tf.fill([2, 2], -0.05), [b!.name]: tf.tensor1d([0.3, -0.4]) };
+    const s = await expectNoLeak(() => gradientStats(grads, { model, updates }));
+    expect(s.variables.map((v) => v.weightNorm)).toEqual([2, 3]);
+    expect(s.variables[0]!.updateNorm).toBeCloseTo(0.1, 6);
+    expect(s.variables[1]!.updateNorm).toBeCloseTo(0.5, 6);
+    expect(s.layers[0]!.weightNorm).toBeCloseTo(Math.sqrt(13), 6);
+    expect(s.layers[0]!.updateRatio).toBeCloseTo(Math.sqrt(0.26) / Math.sqrt(13), 6);
+    expect(s.weightNorm).toBeCloseTo(Math.sqrt(13), 6);
+    expect(s.updateRatio).toBeCloseTo(Math.sqrt(0.26) / Math.sqrt(13), 6);
+    const off = await gradientStats(grads, { model, weights: false });
+    expect(off.weightNorm).toBeUndefined();
+    expect(off.layers[0]!.weightNorm).toBeUndefined();
+    await expect(gradientStats(grads, { updates: { [k!.name]: updates[k!.name]! } })).rejects.toThrow(/updates has no entry for/);
+    tf.dispose([...Object.values(grads), ...Object.values(updates)]);
+    model.dispose();
+  });
+
+  it('counts |g| into fixed log-spaced bins per layer, on the device', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 2, inputShape: [2], name: 'first', useBias: false }),
+        tf.layers.dense({ units: 1, name: 'second', useBias: false }),
+      ],
+    });
+    const [k1, k2] = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    // Edges 1e-2, 1e-1, 1, 10 (3 bins). first: 0 and 5e-3 below, 0.05 in [1e-2,1e-1), -20 at/above 10.
+    const grads = { [k1!.name]: tf.tensor2d([[0, 5e-3], [0.05, -20]]), [k2!.name]: tf.tensor2d([[0.5], [Number.NaN]]) };
+    const s = await gradientStats(grads, { model, histogram: { bins: 3, minLog10: -2, maxLog10: 1 } });
+    expect(s.histogramEdges!.map((e) => Number(e.toPrecision(6)))).toEqual([0.01, 0.1, 1, 10]);
+    expect(s.layers[0]!.histogram).toEqual([2, 1, 0, 0, 1]);
+    expect(s.layers[1]!.histogram).toEqual([1, 0, 1, 0, 0]); // NaN counts below the first edge
+    expect(s.histogram).toEqual([3, 1, 1, 0, 1]);
+    await expect(gradientStats(grads, { histogram: { minLog10: 1, maxLog10: 1 } })).rejects.toThrow(/maxLog10 \(1\) must be above/);
+    tf.dispose(Object.values(grads));
+    model.dispose();
+  });
+
+  it('computes the detail parts only every `detailEvery` steps', async () => {
+    const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2], name: 'd' })] });
+    const grads = Object.fromEntries(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, tf.ones(w.shape as number[])]));
+    const opts = { model, histogram: true, detailEvery: 5 } as const;
+    const on = await gradientStats(grads, { ...opts, step: 10 });
+    const off = await gradientStats(grads, { ...opts, step: 11 });
+    expect(on.weightNorm).toBeGreaterThan(0);
+    expect(on.histogram).toHaveLength(26);
+    expect(off.weightNorm).toBeUndefined();
+    expect(off.histogram).toBeUndefined();
+    expect(off.globalNorm).toBe(on.globalNorm);
+    tf.dispose(Object.values(grads));
+    model.dispose();
+  });
+
+  it('carries the recurrent spectra in the same readback, before the extras', async () => {
+    const model = tf.sequential({
+      layers: [tf.layers.simpleRNN({ units: 4, inputShape: [5, 1], name: 'rnn', recurrentInitializer: tf.initializers.orthogonal({ gain: 1.25, seed: 2 }) })],
+    });
+    const grads = Object.fromEntries(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, tf.ones(w.shape as number[])]));
+    const loss = tf.scalar(7);
+    const p = gradientStatsOnDevice(grads, { model, recurrent: true, extra: [loss] });
+    const values = await p.tensor.data();
+    expect(values[p.extraOffset]).toBe(7);
+    expect(p.extraOffset).toBe(p.tensor.size - 1);
+    const s = p.decode(values);
+    expect(s.recurrent).toHaveLength(1);
+    expect(Math.abs(s.recurrent![0]!.spectralRadius - 1.25)).toBeLessThan(1e-3);
+    expect(s.recurrent![0]!.timeSteps).toBe(5);
+    tf.dispose([p.tensor, loss, ...Object.values(grads)]);
+    model.dispose();
+  });
+
+  it('dispatches about four kernels per variable, not ten', async () => {
+    const grads = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`v${i}`, tf.randomNormal([8, 8])]));
+    const info = await tf.profile(() => gradientStatsOnDevice(grads).tensor);
+    // 40 variables: reshape, sum, max per variable plus a handful of whole-vector ops.
+    expect(info.kernels.length).toBeLessThanOrEqual(40 * 3 + 12);
+    tf.dispose([...Object.values(grads), info.result as tf.Tensor]);
   });
 
   it('leaks nothing over many steps', async () => {

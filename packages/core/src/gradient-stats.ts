@@ -1,14 +1,44 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, describeValue } from './errors';
+import { InvalidArgumentError, checkNumber, describeValue } from './errors';
 import { type LayerLike, type LayerMap, layerOrder, mapVariablesToLayers } from './layer-map';
 import type { GradientStatistics, LayerStatistics, VariableStatistics } from './run-log/statistics';
+import { type PendingSpectra, type SpectralOptions, recurrentSpectraOnDevice } from './spectral-radius';
 
-/** Number of values measured per variable in the stacked statistics tensor. */
-const PER_VARIABLE = 4; // sum of squares, max |g|, finite count, zero count
+/** Rows of the stacked per-entry maps, each summed per variable: g², finite?, zero?, then w² and u² when measured. */
+const ROW_SQ = 0;
+const ROW_FINITE = 1;
+const ROW_ZERO = 2;
+
+export interface HistogramOptions {
+  /** Number of bins between the first and the last edge. Default 24 (two per decade). */
+  readonly bins?: number;
+  /** log10 of the first edge. Default -10. */
+  readonly minLog10?: number;
+  /** log10 of the last edge. Default 2. */
+  readonly maxLog10?: number;
+}
 
 export interface GradientStatsOptions {
   /** The model (or a precomputed layer map) whose layers own the variables; enables per-layer statistics. */
   readonly model?: LayerLike | LayerMap;
+  /**
+   * Weight norms: `true` (default) finds each gradient's variable by name in the tfjs engine; a map gives the weights
+   * explicitly; `false` skips them. Variables not found are left without `weightNorm`.
+   */
+  readonly weights?: boolean | tf.NamedTensorMap;
+  /** The update applied at this step (new minus old weights) per variable name: adds update norms and ratios. */
+  readonly updates?: tf.NamedTensorMap;
+  /** Per-layer histograms of |g| over fixed log-spaced bins, computed on the device. Default off. */
+  readonly histogram?: boolean | HistogramOptions;
+  /** The recurrent kernels' spectral radius and norm (needs `model`). Default off. */
+  readonly recurrent?: boolean | SpectralOptions;
+  /**
+   * Compute the detail parts (weights, updates, histogram, recurrent) only on steps where `step % detailEvery === 0`;
+   * other steps get the gradient statistics alone. Default 1 (every step).
+   */
+  readonly detailEvery?: number;
+  /** The step number `detailEvery` is applied to. Default 0. */
+  readonly step?: number;
 }
 
 /**
@@ -52,72 +82,199 @@ function checkGradients(where: string, grads: unknown): asserts grads is tf.Name
   }
 }
 
+function histogramEdges(where: string, option: true | HistogramOptions): number[] {
+  const o = option === true ? {} : option;
+  const bins = checkNumber(where, 'histogram.bins', o.bins ?? 24, { min: 1, max: 256, integer: true });
+  const lo = checkNumber(where, 'histogram.minLog10', o.minLog10 ?? -10, { min: -18, max: 18 });
+  const hi = checkNumber(where, 'histogram.maxLog10', o.maxLog10 ?? 2, { min: -18, max: 18 });
+  if (!(hi > lo)) {
+    throw new InvalidArgumentError(`${where}: histogram.maxLog10 (${hi}) must be above histogram.minLog10 (${lo}).`);
+  }
+  return Array.from({ length: bins + 1 }, (_, k) => 10 ** (lo + ((hi - lo) * k) / bins));
+}
+
+function toFlat(t: tf.Tensor): tf.Tensor {
+  return tf.reshape(t.dtype === 'float32' ? t : tf.cast(t, 'float32'), [-1]);
+}
+
+interface Layout {
+  readonly names: readonly string[];
+  readonly sizes: readonly number[];
+  /** Indices of non-empty variables in device order (grouped by layer when a model is known). */
+  readonly order: readonly number[];
+  readonly rows: number;
+  readonly hasWeight: readonly boolean[];
+  readonly updateRow: number;
+  readonly weightRow: number;
+  /** Histogram groups: layer name ('' for all) and the number of values each contributes. */
+  readonly groups: readonly { layer: string; size: number }[];
+  readonly edges: readonly number[] | undefined;
+  readonly recurrent: PendingSpectra | undefined;
+  readonly recurrentOffset: number;
+  readonly histogramOffset: number;
+}
+
 /**
  * Builds every per-variable gradient statistic as ONE 1-D tensor on the device, plus `extra` scalars appended at the
  * end (the loss, post-transform sums of squares...), so a step costs exactly one readback. Nothing is read here.
  *
- * Layout: for each variable i (in `Object.keys(grads)` order), 4 values: sum(g²), max|g|, count of finite entries,
- * count of zeros; then the extras, each cast to float32 and flattened to one value.
+ * All gradients are flattened into one vector and the per-entry maps (g², finite?, zero?, and w², u² when measured)
+ * are stacked into one `[rows, N]` tensor, split per variable and reduced with one sum and one max each: about four
+ * tfjs ops per variable whatever is measured, since per-op dispatch, not arithmetic, is the cost that matters.
+ * The layout is private to `decode`; `extraOffset` says where the extras start.
  */
 export function gradientStatsOnDevice(
   grads: tf.NamedTensorMap,
   options: GradientStatsOptions & { extra?: readonly tf.Tensor[] } = {},
 ): PendingGradientStats {
-  checkGradients('gradientStatsOnDevice', grads);
+  const where = 'gradientStatsOnDevice';
+  checkGradients(where, grads);
   const names = Object.keys(grads);
   const sizes = names.map((n) => grads[n]!.size);
   const layerMap = resolveLayerMap(options.model);
   const extra = options.extra ?? [];
-  const tensor = tf.tidy(() => {
-    const parts: tf.Tensor[] = [];
-    const zero = tf.scalar(0, 'float32');
-    for (const name of names) {
-      const raw = grads[name]!;
-      const g = raw.dtype === 'float32' ? raw : tf.cast(raw, 'float32');
-      if (g.size === 0) {
-        parts.push(zero, zero, zero, zero);
-        continue;
-      }
-      parts.push(
-        tf.sum(tf.square(g)),
-        tf.max(tf.abs(g)),
-        tf.sum(tf.cast(tf.isFinite(g), 'float32')),
-        tf.sum(tf.cast(tf.equal(g, zero), 'float32')),
+  const detailEvery = checkNumber(where, 'detailEvery', options.detailEvery ?? 1, { min: 1, integer: true });
+  const step = checkNumber(where, 'step', options.step ?? 0, { min: 0, integer: true });
+  const detail = step % detailEvery === 0;
+
+  const weightOption = detail ? (options.weights ?? true) : false;
+  const weightOf = (name: string): tf.Tensor | undefined =>
+    weightOption === false
+      ? undefined
+      : weightOption === true
+        ? tf.engine().registeredVariables[name]
+        : weightOption[name];
+  const updates = detail ? options.updates : undefined;
+  if (updates !== undefined) checkGradients(`${where} (updates)`, updates);
+  const edges = detail && options.histogram ? histogramEdges(where, options.histogram) : undefined;
+  if (detail && options.recurrent && layerMap === undefined) {
+    throw new InvalidArgumentError(`${where}: recurrent: true needs the model.`, 'Pass { model, recurrent: true }.');
+  }
+
+  // Device order: grouped by layer (model order) so that each layer's entries are contiguous for its histogram.
+  const rank = (i: number): number => layerMap?.get(names[i]!)?.layerIndex ?? Number.MAX_SAFE_INTEGER;
+  const order = names.map((_, i) => i).filter((i) => sizes[i]! > 0);
+  if (layerMap) order.sort((a, b) => rank(a) - rank(b) || a - b);
+  const hasWeight = names.map((n, i) => {
+    const w = weightOf(n);
+    return w !== undefined && !w.isDisposed && w.size === sizes[i];
+  });
+  const anyWeight = order.some((i) => hasWeight[i]);
+  for (const i of order) {
+    const u = updates?.[names[i]!];
+    if (updates !== undefined && (u === undefined || u.size !== sizes[i])) {
+      throw new InvalidArgumentError(
+        `${where}: updates has ${u === undefined ? 'no entry' : `${u.size} entries`} for "${names[i]}", which has ${sizes[i]}.`,
+        'Pass one update tensor per gradient, shaped like the variable.',
       );
     }
+  }
+  const weightRow = anyWeight ? 3 : -1;
+  const updateRow = updates !== undefined ? (anyWeight ? 4 : 3) : -1;
+  const rows = 3 + (anyWeight ? 1 : 0) + (updates !== undefined ? 1 : 0);
+  const groups: { layer: string; size: number }[] = [];
+  if (edges) {
+    for (const i of order) {
+      const layer = layerMap?.get(names[i]!)?.layer ?? '';
+      const last = groups[groups.length - 1];
+      if (last && last.layer === layer) last.size += sizes[i]!;
+      else groups.push({ layer, size: sizes[i]! });
+    }
+  }
+  const recurrent = detail && options.recurrent && layerMap
+    ? recurrentSpectraOnDevice(layerMap, options.recurrent === true ? {} : options.recurrent)
+    : undefined;
+
+  const tensor = tf.tidy(() => {
+    const parts: tf.Tensor[] = [];
+    if (order.length > 0) {
+      const g = tf.concat(order.map((i) => toFlat(grads[names[i]!]!)));
+      const sq = tf.square(g);
+      const maps = [sq, tf.cast(tf.isFinite(g), 'float32'), tf.cast(tf.equal(g, tf.scalar(0)), 'float32')];
+      if (anyWeight) {
+        maps.push(tf.square(tf.concat(order.map((i) => (hasWeight[i] ? toFlat(weightOf(names[i]!)!) : tf.zeros([sizes[i]!]))))));
+      }
+      if (updates !== undefined) maps.push(tf.square(tf.concat(order.map((i) => toFlat(updates[names[i]!]!)))));
+      const stacked = tf.stack(maps);
+      const pieces = order.length === 1 ? [stacked] : tf.split(stacked, order.map((i) => sizes[i]!), 1);
+      // Per variable: `rows` sums, then `rows` maxima (only the max of g² is used).
+      for (const p of pieces) parts.push(tf.sum(p, 1), tf.max(p, 1));
+      if (edges) {
+        const e2 = tf.tensor2d(edges.map((e) => e * e), [1, edges.length]);
+        const groupPieces = groups.length === 1 ? [sq] : tf.split(sq, groups.map((gr) => gr.size));
+        for (const p of groupPieces) {
+          parts.push(tf.sum(tf.cast(tf.greaterEqual(tf.reshape(p, [-1, 1]), e2), 'float32'), 0));
+        }
+      }
+    }
+    if (recurrent) parts.push(recurrent.tensor);
     for (const e of extra) {
       const f = e.dtype === 'float32' ? e : tf.cast(e, 'float32');
-      parts.push(tf.reshape(f.size === 1 ? f : tf.slice(tf.reshape(f, [-1]), 0, 1), []));
+      parts.push(tf.reshape(f.size === 1 ? f : tf.slice(tf.reshape(f, [-1]), 0, 1), [1]));
     }
-    return parts.length === 0 ? tf.zeros([0]) : tf.stack(parts);
+    return parts.length === 0 ? tf.zeros([0]) : tf.concat(parts);
   }) as tf.Tensor1D;
+  const recurrentSize = recurrent?.tensor.size ?? 0;
+  recurrent?.tensor.dispose();
+  const histogramOffset = order.length * rows * 2;
+  const recurrentOffset = histogramOffset + (edges ? groups.length * edges.length : 0);
+  const layout: Layout = {
+    names,
+    sizes,
+    order,
+    rows,
+    hasWeight,
+    weightRow,
+    updateRow,
+    groups,
+    edges,
+    recurrent,
+    recurrentOffset,
+    histogramOffset,
+  };
   return {
     tensor,
-    extraOffset: names.length * PER_VARIABLE,
-    decode: (values) => decodeGradientStats(values, names, sizes, layerMap),
+    extraOffset: recurrentOffset + recurrentSize,
+    decode: (values) => decodeGradientStats(values, layout, layerMap),
   };
+}
+
+/** [below the first edge, per bin, at or above the last edge] from counts of entries >= each edge. */
+function binCounts(values: ArrayLike<number>, offset: number, edges: number, size: number): number[] {
+  const ge = (k: number): number => Math.round(values[offset + k]!);
+  const out = [size - ge(0)];
+  for (let k = 0; k < edges - 1; k++) out.push(ge(k) - ge(k + 1));
+  out.push(ge(edges - 1));
+  return out;
 }
 
 function decodeGradientStats(
   values: ArrayLike<number>,
-  names: readonly string[],
-  sizes: readonly number[],
+  layout: Layout,
   layerMap: LayerMap | undefined,
 ): GradientStatistics {
+  const { names, sizes, rows } = layout;
+  const slot = new Map<number, number>();
+  layout.order.forEach((i, k) => slot.set(i, k * rows * 2));
   const variables: VariableStatistics[] = [];
   let globalSq = 0;
   let size = 0;
   let nonFinite = 0;
   let maxAbs = 0;
+  let weightSq = 0;
+  let updateSq = 0;
   for (let i = 0; i < names.length; i++) {
-    const o = i * PER_VARIABLE;
-    const sq = values[o]!;
+    const o = slot.get(i);
     const n = sizes[i]!;
-    const bad = Math.max(0, n - Math.round(values[o + 2]!));
+    const at = (row: number): number => (o === undefined ? 0 : values[o + row]!);
+    const sq = at(ROW_SQ);
+    const bad = o === undefined ? 0 : Math.max(0, n - Math.round(at(ROW_FINITE)));
     // sum(g²) is NaN when any entry is NaN and +Inf when any is ±Inf, so it decides the NaN/Infinity rule for
-    // max|g| too, whose NaN handling differs between backends.
-    const mx = Number.isNaN(sq) ? Number.NaN : bad > 0 ? Number.POSITIVE_INFINITY : n === 0 ? 0 : values[o + 1]!;
+    // max|g| too, whose NaN handling differs between backends. max|g| = sqrt(max g²).
+    const mx = Number.isNaN(sq) ? Number.NaN : bad > 0 ? Number.POSITIVE_INFINITY : o === undefined ? 0 : Math.sqrt(values[o + rows + ROW_SQ]!);
     const loc = layerMap?.get(names[i]!);
+    const w = layout.weightRow >= 0 && layout.hasWeight[i] ? at(layout.weightRow) : undefined;
+    const u = layout.updateRow >= 0 ? at(layout.updateRow) : undefined;
     variables.push({
       name: names[i]!,
       ...(loc ? { layer: loc.layer } : {}),
@@ -125,26 +282,65 @@ function decodeGradientStats(
       norm: Math.sqrt(sq),
       maxAbs: mx,
       nonFinite: bad,
-      zeros: Math.round(values[o + 3]!),
+      zeros: Math.round(at(ROW_ZERO)),
+      ...(w !== undefined ? { weightNorm: Math.sqrt(w) } : {}),
+      ...(u !== undefined ? { updateNorm: Math.sqrt(u) } : {}),
     });
     globalSq += sq;
     size += n;
     nonFinite += bad;
     maxAbs = Number.isNaN(mx) || Number.isNaN(maxAbs) ? Number.NaN : Math.max(maxAbs, mx);
+    if (w !== undefined) weightSq += w;
+    if (u !== undefined) updateSq += u;
   }
+  const histograms = new Map<string, number[]>();
+  if (layout.edges) {
+    let o = layout.histogramOffset;
+    for (const gr of layout.groups) {
+      histograms.set(gr.layer, binCounts(values, o, layout.edges.length, gr.size));
+      o += layout.edges.length;
+    }
+  }
+  const layers = layerMap ? poolByLayer(variables, layerMap, histograms) : [];
+  const hasWeights = variables.some((v) => v.weightNorm !== undefined);
+  const hasUpdates = layout.updateRow >= 0;
+  const weightNorm = Math.sqrt(weightSq);
+  const updateNorm = Math.sqrt(updateSq);
+  let histogram: number[] | undefined;
+  for (const h of histograms.values()) histogram = histogram ? histogram.map((c, k) => c + h[k]!) : [...h];
   return {
     variables,
-    layers: layerMap ? poolByLayer(variables, layerMap) : [],
+    layers,
     globalNorm: Math.sqrt(globalSq),
     maxAbs,
     nonFinite,
     size,
+    ...(hasWeights ? { weightNorm } : {}),
+    ...(hasUpdates ? { updateNorm } : {}),
+    ...(hasWeights && hasUpdates ? { updateRatio: updateNorm / weightNorm } : {}),
+    ...(layout.edges ? { histogramEdges: layout.edges, histogram: histogram ?? binCounts([], 0, 0, 0) } : {}),
+    ...(layout.recurrent ? { recurrent: layout.recurrent.decode(values, layout.recurrentOffset) } : {}),
   };
 }
 
-function poolByLayer(variables: readonly VariableStatistics[], layerMap: LayerMap): LayerStatistics[] {
-  const acc = new Map<string, { sq: number; maxAbs: number; nonFinite: number; zeros: number; size: number }>();
-  for (const layer of layerOrder(layerMap)) acc.set(layer, { sq: 0, maxAbs: 0, nonFinite: 0, zeros: 0, size: 0 });
+function poolByLayer(
+  variables: readonly VariableStatistics[],
+  layerMap: LayerMap,
+  histograms: ReadonlyMap<string, number[]>,
+): LayerStatistics[] {
+  interface Acc {
+    sq: number;
+    maxAbs: number;
+    nonFinite: number;
+    zeros: number;
+    size: number;
+    w: number | undefined;
+    u: number | undefined;
+  }
+  const acc = new Map<string, Acc>();
+  for (const layer of layerOrder(layerMap)) {
+    acc.set(layer, { sq: 0, maxAbs: 0, nonFinite: 0, zeros: 0, size: 0, w: undefined, u: undefined });
+  }
   for (const v of variables) {
     if (v.layer === undefined) continue;
     const a = acc.get(v.layer)!;
@@ -153,11 +349,27 @@ function poolByLayer(variables: readonly VariableStatistics[], layerMap: LayerMa
     a.nonFinite += v.nonFinite;
     a.zeros += v.zeros;
     a.size += v.size;
+    if (v.weightNorm !== undefined) a.w = (a.w ?? 0) + v.weightNorm * v.weightNorm;
+    if (v.updateNorm !== undefined) a.u = (a.u ?? 0) + v.updateNorm * v.updateNorm;
   }
   const out: LayerStatistics[] = [];
   for (const [layer, a] of acc) {
     if (a.size === 0) continue; // a layer without trainable variables in this gradient map
-    out.push({ layer, size: a.size, norm: Math.sqrt(a.sq), maxAbs: a.maxAbs, nonFinite: a.nonFinite, zeros: a.zeros });
+    const w = a.w === undefined ? undefined : Math.sqrt(a.w);
+    const u = a.u === undefined ? undefined : Math.sqrt(a.u);
+    const h = histograms.get(layer);
+    out.push({
+      layer,
+      size: a.size,
+      norm: Math.sqrt(a.sq),
+      maxAbs: a.maxAbs,
+      nonFinite: a.nonFinite,
+      zeros: a.zeros,
+      ...(w !== undefined ? { weightNorm: w } : {}),
+      ...(u !== undefined ? { updateNorm: u } : {}),
+      ...(w !== undefined && u !== undefined ? { updateRatio: u / w } : {}),
+      ...(h ? { histogram: h } : {}),
+    });
   }
   return out;
 }

@@ -7,6 +7,8 @@ export interface LayerLike {
   readonly weights: ReadonlyArray<{ read(): object; readonly originalName?: string; readonly trainable?: boolean }>;
   readonly layers?: readonly LayerLike[];
   getClassName(): string;
+  /** tfjs layers serialize their settings here; read for `activation`. */
+  getConfig?(): object;
 }
 
 /** Where one variable lives in the model. */
@@ -19,6 +21,10 @@ export interface VariableLocation {
   readonly weight: string;
   /** Position of the layer in the model's order (input to output), counting nested layers in place. */
   readonly layerIndex: number;
+  /** The layer's activation (`relu`, `tanh`...), when its config names one. */
+  readonly activation?: string;
+  /** Time steps per sequence of a recurrent layer, when its input shape fixes them. */
+  readonly timeSteps?: number;
 }
 
 /** Variable name (the key of a gradient map) to its location; iteration order is the model's layer order. */
@@ -46,11 +52,12 @@ export function mapVariablesToLayers(model: LayerLike): LayerMap {
         continue;
       }
       const at = index++;
+      const extra = describeLayer(layer);
       for (const w of layer.weights) {
         const name = (w.read() as { name: string }).name;
         if (!map.has(name)) {
           const weight = (w.originalName ?? name).split('/').pop() ?? name;
-          map.set(name, { layer: path, className: layer.getClassName(), weight, layerIndex: at });
+          map.set(name, { layer: path, className: layer.getClassName(), weight, layerIndex: at, ...extra });
         }
       }
     }
@@ -64,4 +71,23 @@ export function layerOrder(map: LayerMap): string[] {
   const seen = new Set<string>();
   for (const loc of [...map.values()].sort((a, b) => a.layerIndex - b.layerIndex)) seen.add(loc.layer);
   return [...seen];
+}
+
+function describeLayer(layer: LayerLike): { activation?: string; timeSteps?: number } {
+  const out: { activation?: string; timeSteps?: number } = {};
+  try {
+    const activation = (layer.getConfig?.() as { activation?: unknown } | undefined)?.activation;
+    if (typeof activation === 'string') out.activation = activation;
+  } catch {
+    // a layer whose config cannot be built (not yet connected) simply has no known activation
+  }
+  try {
+    // `input` is a getter that throws for layers with several inbound nodes or none: then T stays unknown.
+    const shape = (layer as { input?: { shape?: unknown } }).input?.shape;
+    const t = Array.isArray(shape) && shape.length === 3 ? shape[1] : undefined;
+    if (typeof t === 'number' && t > 0) out.timeSteps = t;
+  } catch {
+    // see above
+  }
+  return out;
 }

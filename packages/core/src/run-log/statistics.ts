@@ -14,6 +14,10 @@ export interface VariableStatistics {
   readonly nonFinite: number;
   /** Count of entries exactly 0. */
   readonly zeros: number;
+  /** L2 norm of the variable's value (the weight, before this step's update), when measured. */
+  readonly weightNorm?: number;
+  /** L2 norm of the update applied to the variable at this step, when it was given. */
+  readonly updateNorm?: number;
 }
 
 /** Statistics of one layer: its variables pooled. */
@@ -24,6 +28,33 @@ export interface LayerStatistics {
   readonly maxAbs: number;
   readonly nonFinite: number;
   readonly zeros: number;
+  /** L2 norm of the layer's weights (all its variables pooled), when measured. */
+  readonly weightNorm?: number;
+  /** L2 norm of the layer's update, when given. */
+  readonly updateNorm?: number;
+  /** updateNorm / weightNorm, the relative size of the step (about 1e-3 is typical for healthy training). */
+  readonly updateRatio?: number;
+  /**
+   * Counts of |g| per fixed log-spaced bin (edges in `GradientStatistics.histogramEdges`), when measured:
+   * `[below the first edge (zeros and NaN included), one count per bin, at or above the last edge]`.
+   */
+  readonly histogram?: readonly number[];
+}
+
+/** Spectral measurements of one recurrent kernel (one gate of it for LSTM and GRU). */
+export interface RecurrentStatistics {
+  /** Layer path, as in `LayerStatistics.layer`. */
+  readonly layer: string;
+  /** `SimpleRNN`, `LSTM` or `GRU` (the layer's class). */
+  readonly className: string;
+  /** `all` for SimpleRNN; `i`, `f`, `c`, `o` for LSTM; `z`, `r`, `h` for GRU (the tfjs gate order). */
+  readonly gate: string;
+  /** Largest |eigenvalue| of the gate's recurrent matrix: the per-step growth factor of a linearized recurrence. */
+  readonly spectralRadius: number;
+  /** Largest singular value (spectral norm): the most one step can stretch a vector; >= spectralRadius. */
+  readonly maxSingularValue: number;
+  /** Time steps per sequence, when the layer's input shape says so. */
+  readonly timeSteps?: number;
 }
 
 /** Everything measured about the gradients of one step. */
@@ -36,6 +67,18 @@ export interface GradientStatistics {
   readonly maxAbs: number;
   readonly nonFinite: number;
   readonly size: number;
+  /** Global L2 norm of the weights, when measured. */
+  readonly weightNorm?: number;
+  /** Global L2 norm of the update, when given. */
+  readonly updateNorm?: number;
+  /** updateNorm / weightNorm over the whole model, when both are known. */
+  readonly updateRatio?: number;
+  /** The histogram bin edges (|g| values, ascending), when histograms were measured. */
+  readonly histogramEdges?: readonly number[];
+  /** The histogram of every gradient entry, laid out as `LayerStatistics.histogram`. */
+  readonly histogram?: readonly number[];
+  /** Recurrent kernels' spectral radius and norm, when measured (`recurrent: true`). */
+  readonly recurrent?: readonly RecurrentStatistics[];
 }
 
 /** One training step as the monitor and the reporters see it. */
