@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { GradguardError, describeValue } from '@gradguard/core';
 import { type GradientTransformation, type TensorMap, type TransformState, disposeNew } from './transformation';
 
@@ -6,6 +7,8 @@ export interface ChainState extends TransformState {
   /** The names of the chained transformations, in order; checked against the chain on every update. */
   readonly names: readonly string[];
   readonly states: readonly TransformState[];
+  /** When two or more stages can veto the update, the AND of their `shouldApply` masks (owned by this state). */
+  readonly apply?: tf.Tensor;
 }
 
 /**
@@ -24,7 +27,9 @@ export function chain(...transforms: GradientTransformation[]): GradientTransfor
     }
   });
   const names = transforms.map((t) => t.name);
-  return {
+  const vetoes = transforms.map((t, i) => (t.shouldApply ? i : -1)).filter((i) => i >= 0);
+  const probing = transforms.some((t) => t.probe);
+  const chained: GradientTransformation<ChainState> = {
     name: 'chain',
     init(params) {
       return { transform: 'chain', names, states: transforms.map((t) => t.init(params)) };
@@ -39,9 +44,45 @@ export function chain(...transforms: GradientTransformation[]): GradientTransfor
         current = out;
         next.push(s);
       }
-      return [current, { transform: 'chain', names, states: next }];
+      state.apply?.dispose();
+      if (vetoes.length < 2) return [current, { transform: 'chain', names, states: next }];
+      const masks = vetoes.map((i) => transforms[i]!.shouldApply!(next[i]!)).filter((m) => m !== undefined);
+      const apply = tf.tidy(() => masks.reduce((a, b) => tf.logicalAnd(a, b)));
+      return [current, { transform: 'chain', names, states: next, apply }];
     },
   };
+  if (vetoes.length > 0) {
+    chained.shouldApply = (state) =>
+      vetoes.length === 1 ? transforms[vetoes[0]!]!.shouldApply!(state.states[vetoes[0]!]!) : state.apply;
+  }
+  if (probing) {
+    // Keys are prefixed with the stage index so that two stages of the same kind never collide.
+    chained.probe = (state) => {
+      const out: Record<string, tf.Tensor> = {};
+      transforms.forEach((t, i) => {
+        if (!t.probe) return;
+        for (const [k, v] of Object.entries(t.probe(state.states[i]!))) out[`${i}:${k}`] = v;
+      });
+      return out;
+    };
+    chained.check = (values, step) => {
+      for (let i = 0; i < transforms.length; i++) {
+        const t = transforms[i]!;
+        if (!t.check) continue;
+        const own: Record<string, number> = {};
+        for (const [k, v] of Object.entries(values)) if (k.startsWith(`${i}:`)) own[k.slice(`${i}:`.length)] = v;
+        const e = t.check(own, step);
+        if (e) return e;
+      }
+      return undefined;
+    };
+  }
+  if (transforms.some((t) => t.afterApply)) {
+    chained.afterApply = (params, state, context) => {
+      transforms.forEach((t, i) => t.afterApply?.(params, state.states[i]!, context));
+    };
+  }
+  return chained;
 }
 
 function checkChainState(state: unknown, names: readonly string[]): asserts state is ChainState {

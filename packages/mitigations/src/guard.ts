@@ -1,19 +1,32 @@
 import * as tf from '@tensorflow/tfjs-core';
-
-/** `{ name, tensor }`, as tfjs optimizers take gradients in list form (tfjs-core does not export this type). */
-type NamedTensor = { name: string; tensor: tf.Tensor };
 import {
   GradguardError,
+  type Diagnosis,
   type LayerLike,
   type LayerMap,
   type Monitor,
   type StepStatistics,
   checkNumber,
   describeValue,
+  formatNumber,
   gradientStatsOnDevice,
   mapVariablesToLayers,
 } from '@gradguard/core';
+import { type LearningRateControl, controlLearningRate, readLearningRate, setLearningRate } from './learning-rate';
+import { type Snapshot, disposeSnapshot, optimizerSlots, takeSnapshot } from './optimizer-slots';
 import { type GradientTransformation, type TensorMap, type TransformState, disposeNew, disposeState } from './transformation';
+
+/** `{ name, tensor }`, as tfjs optimizers take gradients in list form (tfjs-core does not export this type). */
+type NamedTensor = { name: string; tensor: tf.Tensor };
+
+export interface RollbackOptions {
+  /** Keep a snapshot of the weights and optimizer state every this many steps (on measured steps). Default 50. */
+  readonly every?: number;
+  /** After a restore, the learning rate is multiplied by this for good. Default 0.5. */
+  readonly learningRateFactor?: number;
+  /** Restores allowed without reaching a newer good snapshot before the run is declared unrecoverable. Default 3. */
+  readonly maxRollbacks?: number;
+}
 
 export interface GuardOptions {
   /** The transformation applied to every step's gradients. Omit it to only watch (nothing is changed). */
@@ -26,6 +39,37 @@ export interface GuardOptions {
   readonly statsEvery?: number;
   /** Called with each step's statistics, in step order, once they are read back. */
   readonly onStep?: (stats: StepStatistics) => void;
+  /** Warm-up and back-off of the inner optimizer's learning rate (`controlLearningRate(...)`). Back-off needs `monitor`. */
+  readonly learningRate?: LearningRateControl;
+  /** Restore the last good weights when the loss or the applied gradients turn non-finite, then go on at a lower rate. */
+  readonly rollback?: RollbackOptions | boolean;
+}
+
+/** A restore performed by rollback. */
+export interface RollbackEvent {
+  /** The step whose statistics showed the divergence. */
+  readonly detectedAt: number;
+  /** The step after which the restored weights were saved. */
+  readonly restoredTo: number;
+  /** The first step that ran on the restored weights. */
+  readonly resumedAt: number;
+  /** The learning rate from then on, when the optimizer exposes one. */
+  readonly learningRate: number | undefined;
+}
+
+/** Options of `guarded.callback()` / `terminateOnProblem`. */
+export interface TerminateOptions {
+  /** The model to stop; default the one given to `guard` (or `attach`). */
+  readonly model?: LayerLike;
+  /** Called once with the reason when training is stopped. Default: `console.warn` of the message. */
+  readonly onStop?: (reason: GradguardError) => void;
+}
+
+/** The `model.fit` callback (a tfjs `CustomCallbackArgs`): `model.fit(x, y, { callbacks: [guarded.callback()] })`. */
+export interface TerminateCallback {
+  onBatchBegin(batch: number): Promise<void>;
+  onEpochEnd(epoch: number): Promise<void>;
+  onTrainEnd(): Promise<void>;
 }
 
 /** What `guard` returns: a drop-in `tf.Optimizer` that also measures and transforms. */
@@ -34,10 +78,18 @@ export interface GuardedOptimizer extends tf.Optimizer {
   readonly inner: tf.Optimizer;
   readonly transform: GradientTransformation | undefined;
   readonly monitor: Monitor | undefined;
-  /** Optimizer updates applied through this guard so far. */
+  /** Optimizer updates attempted through this guard so far (skipped ones included). */
   readonly step: number;
   /** The statistics of the most recent step read back, if any. */
   readonly latest: StepStatistics | undefined;
+  /** The transformation's probe values (`skipNonFinite` counts, `autoClip` bound...) of the latest measured step. */
+  readonly probes: Readonly<Record<string, number>>;
+  /** Steps the statistics reported as skipped so far. */
+  readonly skipped: number;
+  /** Restores made by rollback so far. */
+  readonly rollbacks: readonly RollbackEvent[];
+  /** Why the run cannot go on, once known (sticky). */
+  readonly problem: GradguardError | undefined;
   /** Waits until every measured step has been read back and handed to the monitor and listeners. */
   flush(): Promise<void>;
   /** Calls `listener` with each step's statistics; returns an unsubscribe function. */
@@ -46,10 +98,27 @@ export interface GuardedOptimizer extends tf.Optimizer {
   attach(model: LayerLike): void;
   /** The transformation's current state (read-only; for inspection and tests). */
   readonly transformState: TransformState | undefined;
+  /**
+   * A `model.fit` callback that stops training cleanly (like Keras `TerminateOnNaN`) when the policy says the run cannot
+   * recover: too many skipped steps, rollback exhausted, or — with neither skip nor rollback — NaN/Infinity reaching the
+   * weights. While it is installed the guard no longer throws from the step; it turns the remaining steps into no-ops.
+   */
+  callback(options?: TerminateOptions): TerminateCallback;
 }
 
 const CLASS_NAME = 'GradguardGuardedOptimizer';
 const GUARDED = Symbol.for('gradguard.guarded');
+
+/** Where each extra scalar of one step's readback sits, after the gradient statistics. */
+interface Layout {
+  readonly step: number;
+  readonly post: boolean;
+  readonly loss: boolean;
+  readonly applied: boolean;
+  readonly snapshot: Snapshot | undefined;
+  readonly probes: readonly string[];
+  readonly learningRate: number | undefined;
+}
 
 class Guarded extends tf.Optimizer implements GuardedOptimizer {
   static get className(): string {
@@ -62,12 +131,29 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   readonly monitor: Monitor | undefined;
   private readonly statsEvery: number;
   private readonly listeners = new Set<(s: StepStatistics) => void>();
+  private readonly control: LearningRateControl | undefined;
+  private readonly rollbackEvery: number;
+  private readonly rollbackFactor: number;
+  private readonly maxRollbacks: number;
+  private model: LayerLike | undefined;
   private layerMap: LayerMap | undefined;
   private state: TransformState | undefined;
   private stepCount = 0;
   private latestStats: StepStatistics | undefined;
+  private latestProbes: Record<string, number> = {};
+  private skippedCount = 0;
   private queue: Promise<void> = Promise.resolve();
   private failure: unknown;
+  private verdict: GradguardError | undefined;
+  private verdictUnreported = false;
+  private stopping = false;
+  private baseRate: number | undefined;
+  private confirmed: { step: number; snapshot: Snapshot } | undefined;
+  private pending = new Map<number, Snapshot>();
+  private lastSnapshotStep = Number.NEGATIVE_INFINITY;
+  private restoredAt = 0;
+  private rollbacksSinceGood = 0;
+  private readonly events: RollbackEvent[] = [];
 
   constructor(inner: tf.Optimizer, options: GuardOptions) {
     super();
@@ -75,6 +161,18 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.transform = options.transform;
     this.monitor = options.monitor;
     this.statsEvery = checkNumber('guard', 'statsEvery', options.statsEvery ?? 1, { min: 1, integer: true });
+    const rb = options.rollback === true ? {} : options.rollback === false ? undefined : options.rollback;
+    this.rollbackEvery = rb ? checkNumber('guard', 'rollback.every', rb.every ?? 50, { min: 1, integer: true }) : 0;
+    this.rollbackFactor = checkNumber('guard', 'rollback.learningRateFactor', rb?.learningRateFactor ?? 0.5, { exclusiveMin: 0, max: 1 });
+    this.maxRollbacks = checkNumber('guard', 'rollback.maxRollbacks', rb?.maxRollbacks ?? 3, { min: 1, integer: true });
+    this.control = options.learningRate ?? (rb ? controlLearningRate() : undefined);
+    if (this.control && readLearningRate(inner) === undefined) {
+      throw new GradguardError(
+        'INVALID_ARGUMENT',
+        `guard: learning-rate control and rollback need an optimizer with a numeric learningRate; ${inner.getClassName()} has none.`,
+        'Use a built-in tfjs optimizer (sgd, momentum, adam, adamax, adagrad, adadelta, rmsprop), or drop `learningRate` and `rollback`.',
+      );
+    }
     if (options.onStep) this.listeners.add(options.onStep);
     if (options.model) this.attach(options.model);
   }
@@ -87,6 +185,22 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     return this.latestStats;
   }
 
+  get probes(): Readonly<Record<string, number>> {
+    return this.latestProbes;
+  }
+
+  get skipped(): number {
+    return this.skippedCount;
+  }
+
+  get rollbacks(): readonly RollbackEvent[] {
+    return this.events;
+  }
+
+  get problem(): GradguardError | undefined {
+    return this.verdict;
+  }
+
   get transformState(): TransformState | undefined {
     return this.state;
   }
@@ -97,6 +211,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
 
   attach(model: LayerLike): void {
     this.layerMap = mapVariablesToLayers(model);
+    this.model = model;
   }
 
   onStep(listener: (stats: StepStatistics) => void): () => void {
@@ -111,6 +226,41 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       this.failure = undefined;
       throw f;
     }
+    if (this.verdict && this.verdictUnreported && !this.stopping) {
+      this.verdictUnreported = false;
+      throw this.verdict;
+    }
+  }
+
+  callback(options: TerminateOptions = {}): TerminateCallback {
+    const model = options.model ?? this.model;
+    if (model === undefined) {
+      throw new GradguardError(
+        'INVALID_ARGUMENT',
+        'guard.callback: no model to stop.',
+        'Pass it to guard(optimizer, { model }) or to callback({ model }).',
+      );
+    }
+    const onStop = options.onStop ?? ((e: GradguardError) => console.warn(`gradguard: training stopped. ${e.message}`));
+    this.stopping = true;
+    let reported = false;
+    const stopIfNeeded = (): void => {
+      if (!this.verdict) return;
+      (model as unknown as { stopTraining: boolean }).stopTraining = true;
+      if (!reported) {
+        reported = true;
+        this.verdictUnreported = false;
+        onStop(this.verdict);
+      }
+    };
+    return {
+      onBatchBegin: async () => stopIfNeeded(),
+      onEpochEnd: async () => stopIfNeeded(),
+      onTrainEnd: async () => {
+        await this.flush();
+        stopIfNeeded();
+      },
+    };
   }
 
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
@@ -130,71 +280,184 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   }
 
   private applyMeasured(grads: TensorMap, loss: tf.Scalar | undefined): void {
+    if (this.verdict) {
+      if (this.stopping) return; // the fit callback stops the run at the next batch boundary
+      throw this.verdict;
+    }
+    const step = this.stepCount;
+    const params = variablesOf(grads);
+    let learningRate = readLearningRate(this.inner);
+    if (this.control) {
+      this.baseRate ??= learningRate!;
+      const lr = this.control.rateAt(step, this.baseRate);
+      if (lr !== learningRate) setLearningRate(this.inner, lr);
+      learningRate = lr;
+    }
     let out = grads;
+    let mask: tf.Tensor | undefined;
     if (this.transform) {
-      const params = variablesOf(grads);
       if (this.state === undefined) this.state = this.transform.init(params);
       const [transformed, next] = this.transform.update(grads, this.state, params);
       out = transformed;
       this.state = next;
+      mask = this.transform.shouldApply?.(next);
     }
-    const measure = this.stepCount % this.statsEvery === 0;
-    let pending: ReturnType<typeof gradientStatsOnDevice> | undefined;
-    let hasPost = false;
-    if (measure) {
-      const extra: tf.Tensor[] = [];
-      if (out !== grads) {
-        hasPost = true;
-        extra.push(tf.tidy(() => sumOfSquares(out)));
-      }
-      if (loss) extra.push(loss);
-      pending = gradientStatsOnDevice(grads, { ...(this.layerMap ? { model: this.layerMap } : {}), extra });
-      if (hasPost) extra[0]!.dispose();
-    }
+    const measure = step % this.statsEvery === 0;
+    const postSq = measure && out !== grads ? tf.tidy(() => sumOfSquares(out)) : undefined;
     try {
+      const before = mask ? takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]) : undefined;
       this.inner.applyGradients(out);
+      this.transform?.afterApply?.(params, this.state!, { learningRate });
+      if (before && mask) {
+        // The exact skip: every variable the step touched goes back to its old value unless the step was allowed.
+        // Slots created by this very step saw all-zero gradients, which leaves them at their initial value.
+        const ok = mask;
+        tf.tidy(() => {
+          for (const [v, old] of before) v.assign(tf.where(ok, v, old));
+        });
+        disposeSnapshot(before);
+      }
+    } catch (e) {
+      postSq?.dispose();
+      throw e;
     } finally {
       if (out !== grads) disposeNew(out, grads);
     }
-    const step = this.stepCount++;
-    if (pending) this.enqueue(pending, step, hasPost, loss !== undefined);
+    this.stepCount++;
+    if (!measure) return;
+    let snapshot: Snapshot | undefined;
+    if (this.rollbackEvery > 0 && step - this.lastSnapshotStep >= this.rollbackEvery) {
+      snapshot = takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]);
+      this.lastSnapshotStep = step;
+      this.pending.set(step, snapshot);
+    }
+    const probeMap = this.transform?.probe?.(this.state!) ?? {};
+    const probes = Object.keys(probeMap);
+    const extra: tf.Tensor[] = [];
+    if (postSq) extra.push(postSq);
+    if (loss) extra.push(loss);
+    const appliedFlag = mask ? tf.cast(mask, 'float32') : undefined;
+    if (appliedFlag) extra.push(appliedFlag);
+    const finiteFlag = snapshot ? tf.tidy(() => allFinite(snapshot.map(([, t]) => t))) : undefined;
+    if (finiteFlag) extra.push(finiteFlag);
+    for (const k of probes) extra.push(probeMap[k]!);
+    const pending = gradientStatsOnDevice(grads, { ...(this.layerMap ? { model: this.layerMap } : {}), extra });
+    tf.dispose([postSq, appliedFlag, finiteFlag].filter((t): t is tf.Tensor => t !== undefined));
+    this.enqueue(pending, {
+      step,
+      post: postSq !== undefined,
+      loss: loss !== undefined,
+      applied: appliedFlag !== undefined,
+      snapshot,
+      probes,
+      learningRate,
+    });
   }
 
-  private enqueue(
-    pending: ReturnType<typeof gradientStatsOnDevice>,
-    step: number,
-    hasPost: boolean,
-    hasLoss: boolean,
-  ): void {
-    const learningRate = readLearningRate(this.inner);
+  private enqueue(pending: ReturnType<typeof gradientStatsOnDevice>, layout: Layout): void {
     const read = pending.tensor.data().finally(() => pending.tensor.dispose());
     this.queue = this.queue.then(async () => {
       try {
         const values = await read;
-        const g = pending.decode(values);
-        let o = pending.extraOffset;
-        const postSq = hasPost ? values[o++]! : undefined;
-        const loss = hasLoss ? values[o++]! : undefined;
-        const pre = g.globalNorm;
-        const post = postSq === undefined ? pre : Math.sqrt(postSq);
-        const scale = postSq === undefined ? 1 : pre === 0 ? 1 : Number.isFinite(pre) ? post / pre : post === 0 ? 0 : Number.NaN;
-        const stats: StepStatistics = {
-          ...g,
-          step,
-          ...(loss !== undefined ? { loss } : {}),
-          preClipNorm: pre,
-          postClipNorm: post,
-          scale,
-          skipped: post === 0 && pre !== 0,
-          ...(learningRate !== undefined ? { learningRate } : {}),
-        };
-        this.latestStats = stats;
-        this.monitor?.observe(stats);
-        for (const l of this.listeners) l(stats);
+        this.receive(pending.decode(values), values, pending.extraOffset, layout);
       } catch (e) {
         this.failure ??= e;
       }
     });
+  }
+
+  private receive(g: ReturnType<ReturnType<typeof gradientStatsOnDevice>['decode']>, values: ArrayLike<number>, offset: number, layout: Layout): void {
+    let o = offset;
+    const postSq = layout.post ? values[o++]! : undefined;
+    const loss = layout.loss ? values[o++]! : undefined;
+    const applied = layout.applied ? values[o++]! === 1 : true;
+    const snapshotFinite = layout.snapshot ? values[o++]! === 1 : undefined;
+    const probes: Record<string, number> = {};
+    for (const k of layout.probes) probes[k] = values[o++]!;
+    const pre = g.globalNorm;
+    const post = !applied ? 0 : postSq === undefined ? pre : Math.sqrt(postSq);
+    const scale = postSq === undefined && applied ? 1 : pre === 0 ? 1 : Number.isFinite(pre) ? post / pre : post === 0 ? 0 : Number.NaN;
+    const stats: StepStatistics = {
+      ...g,
+      step: layout.step,
+      ...(loss !== undefined ? { loss } : {}),
+      preClipNorm: pre,
+      postClipNorm: post,
+      scale,
+      skipped: !applied,
+      ...(layout.learningRate !== undefined ? { learningRate: layout.learningRate } : {}),
+    };
+    this.latestStats = stats;
+    this.latestProbes = probes;
+    if (!applied) this.skippedCount++;
+    const diagnoses: readonly Diagnosis[] = this.monitor?.observe(stats) ?? [];
+    this.control?.observe(layout.step, diagnoses, this.monitor?.active ?? []);
+    for (const l of this.listeners) l(stats);
+
+    const limit = this.transform?.check?.(probes, layout.step);
+    if (limit) this.decide(limit instanceof GradguardError ? limit : new GradguardError('UNRECOVERABLE', limit.message));
+
+    const lossBad = loss !== undefined && !Number.isFinite(loss);
+    const appliedBad = applied && g.nonFinite > 0;
+    if (layout.snapshot) this.settleSnapshot(layout.step, layout.snapshot, snapshotFinite === true && !appliedBad);
+    if (this.rollbackEvery > 0) {
+      if ((lossBad || appliedBad) && layout.step >= this.restoredAt) this.restore(layout.step, lossBad ? `the loss is ${loss}` : `${g.nonFinite} NaN/Infinity gradient entries were applied`);
+    } else if (this.stopping && applied && (lossBad || appliedBad) && !this.transform?.shouldApply) {
+      this.decide(
+        new GradguardError(
+          'UNRECOVERABLE',
+          `At step ${layout.step} ${lossBad ? `the loss is ${loss}` : `${g.nonFinite} gradient entries are NaN/Infinity`} and nothing can undo it: the weights are no longer finite.`,
+          'Clip the gradients (clipByGlobalNorm(1)), skip bad steps with chain(skipNonFinite(), ...), enable rollback in guard(...), or lower the learning rate.',
+        ),
+      );
+    }
+  }
+
+  private settleSnapshot(step: number, snapshot: Snapshot, good: boolean): void {
+    if (!this.pending.has(step)) return; // dropped by a restore
+    this.pending.delete(step);
+    if (!good) {
+      disposeSnapshot(snapshot);
+      return;
+    }
+    if (this.confirmed) disposeSnapshot(this.confirmed.snapshot);
+    this.confirmed = { step, snapshot };
+    this.rollbacksSinceGood = 0;
+  }
+
+  private restore(detectedAt: number, why: string): void {
+    const fix = 'Lower the base learning rate, clip the gradients (clipByGlobalNorm(1) or adaptiveGradClip(0.01)), or check the data for NaN.';
+    if (!this.confirmed) {
+      this.decide(new GradguardError('UNRECOVERABLE', `rollback: at step ${detectedAt} ${why}, and no finite snapshot has been kept yet to go back to.`, fix));
+      return;
+    }
+    if (this.rollbacksSinceGood >= this.maxRollbacks) {
+      this.decide(
+        new GradguardError(
+          'UNRECOVERABLE',
+          `rollback: at step ${detectedAt} ${why} again; the weights of step ${this.confirmed.step} were restored ${this.rollbacksSinceGood} times and the run diverged each time, down to learning rate ${formatNumber(readLearningRate(this.inner) ?? Number.NaN)}.`,
+          fix,
+        ),
+      );
+      return;
+    }
+    for (const [v, saved] of this.confirmed.snapshot) if (!v.isDisposed) v.assign(saved);
+    for (const [s, snap] of this.pending) {
+      disposeSnapshot(snap);
+      this.pending.delete(s);
+    }
+    this.control!.lower(this.rollbackFactor);
+    this.restoredAt = this.stepCount;
+    this.lastSnapshotStep = this.stepCount - 1; // the next snapshot comes `every` steps after the restore
+    this.rollbacksSinceGood++;
+    const lr = this.baseRate !== undefined ? this.control!.rateAt(Number.MAX_SAFE_INTEGER, this.baseRate) : undefined;
+    this.events.push({ detectedAt, restoredTo: this.confirmed.step, resumedAt: this.stepCount, learningRate: lr });
+  }
+
+  private decide(e: GradguardError): void {
+    if (this.verdict) return;
+    this.verdict = e;
+    this.verdictUnreported = true;
   }
 
   getConfig(): tf.serialization.ConfigDict {
@@ -216,6 +479,10 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   override dispose(): void {
     if (this.state !== undefined) disposeState(this.state);
     this.state = undefined;
+    if (this.confirmed) disposeSnapshot(this.confirmed.snapshot);
+    this.confirmed = undefined;
+    for (const s of this.pending.values()) disposeSnapshot(s);
+    this.pending.clear();
     this.inner.dispose();
   }
 }
@@ -243,24 +510,26 @@ function sumOfSquares(m: TensorMap): tf.Scalar {
   return names.length === 0 ? tf.scalar(0) : (tf.addN(names.map((n) => tf.sum(tf.square(m[n]!)))) as tf.Scalar);
 }
 
-/** tfjs optimizers keep `learningRate` protected; every built-in one has it as a plain number field. */
-export function readLearningRate(optimizer: tf.Optimizer): number | undefined {
-  const lr = (optimizer as unknown as { learningRate?: unknown }).learningRate;
-  return typeof lr === 'number' ? lr : undefined;
+/** 1 when every entry of every tensor is finite, else 0 (float32 scalar). */
+function allFinite(ts: readonly tf.Tensor[]): tf.Scalar {
+  if (ts.length === 0) return tf.scalar(1);
+  return tf.cast(ts.map((t) => tf.all(tf.isFinite(t))).reduce((a, b) => tf.logicalAnd(a, b)), 'float32') as tf.Scalar;
 }
+
+
 
 /**
  * Wraps a tfjs optimizer so every update is measured (per-layer gradient norms, non-finite counts, the pre-clip
- * global norm and the applied scale — all on the device, read back asynchronously in one batch per step), fed to a
- * monitor, and transformed by `options.transform` before the inner optimizer applies it. It is a `tf.Optimizer`, so
- * it goes straight into `model.compile({ optimizer })` and works in custom loops (`minimize` or `applyGradients`).
+ * global norm, the applied scale, whether it was skipped and the learning rate — all on the device, read back
+ * asynchronously in one batch per step), fed to a monitor, transformed by `options.transform` before the inner
+ * optimizer applies it, and policed: exact skips (`skipNonFinite`), learning-rate warm-up and back-off, rollback to
+ * the last good weights. It is a `tf.Optimizer`, so it goes straight into `model.compile({ optimizer })` and works in
+ * custom loops (`minimize` or `applyGradients`).
  *
  * @example
- * const guarded = guard(tf.train.adam(1e-3), { transform: clipByGlobalNorm(1), monitor: createMonitor(), model });
+ * const guarded = guard(tf.train.adam(1e-3), { transform: chain(skipNonFinite(), clipByGlobalNorm(1)), monitor: createMonitor(), model });
  * model.compile({ optimizer: guarded, loss: 'meanSquaredError' });
- * await model.fit(xs, ys, { epochs: 5 });
- * await guarded.flush();
- * console.log(guarded.monitor?.diagnoses);
+ * await model.fit(xs, ys, { epochs: 5, callbacks: [guarded.callback()] });
  */
 export function guard(optimizer: tf.Optimizer, options: GuardOptions = {}): GuardedOptimizer {
   if (!(optimizer instanceof tf.Optimizer)) {
@@ -277,5 +546,24 @@ export function guard(optimizer: tf.Optimizer, options: GuardOptions = {}): Guar
   if ((optimizer as Partial<Guarded>)[GUARDED] === true) {
     throw new GradguardError('INVALID_ARGUMENT', 'guard: the optimizer is already guarded.', 'Chain transformations with chain(...) instead of guarding twice.');
   }
+  if (options.learningRate?.needsMonitor && options.monitor === undefined) {
+    throw new GradguardError(
+      'INVALID_ARGUMENT',
+      'guard: learning-rate back-off reacts to diagnoses, but no monitor was given.',
+      'Pass one: guard(optimizer, { monitor: createMonitor(), learningRate }), or drop `backoff`.',
+    );
+  }
   return new Guarded(optimizer, options);
+}
+
+/** The `model.fit` callback of a guarded optimizer: `callbacks: [terminateOnProblem(guarded)]`. Same as `guarded.callback()`. */
+export function terminateOnProblem(guarded: GuardedOptimizer, options?: TerminateOptions): TerminateCallback {
+  if ((guarded as Partial<Guarded> | undefined)?.[GUARDED] !== true) {
+    throw new GradguardError(
+      'INVALID_ARGUMENT',
+      `terminateOnProblem: expected the optimizer returned by guard(...), got ${describeValue(guarded)}.`,
+      'Wrap the optimizer first: const guarded = guard(tf.train.adam(1e-3), { model, transform }).',
+    );
+  }
+  return guarded.callback(options);
 }

@@ -1,7 +1,29 @@
-export { guard, readLearningRate } from './guard';
-export type { GuardOptions, GuardedOptimizer } from './guard';
+export { guard, terminateOnProblem } from './guard';
+export type { GuardOptions, GuardedOptimizer, RollbackOptions, RollbackEvent, TerminateOptions, TerminateCallback } from './guard';
 export { chain } from './chain';
 export type { ChainState } from './chain';
 export { clipByGlobalNorm } from './clip-by-global-norm';
+export { clipByValue } from './clip-by-value';
+export { clipByNorm } from './clip-by-norm';
+export { adaptiveGradClip, unitwiseNorm } from './adaptive-grad-clip';
+export type { AdaptiveGradClipOptions } from './adaptive-grad-clip';
+export { autoClip } from './auto-clip';
+export type { AutoClipOptions, AutoClipState } from './auto-clip';
+export { zClip } from './z-clip';
+export type { ZClipOptions, ZClipState } from './z-clip';
+export { spikeClip } from './spike-clip';
+export type { SpikeClipOptions, SpikeClipState } from './spike-clip';
+export { skipNonFinite, NonFiniteLimitError } from './skip-non-finite';
+export type { SkipNonFiniteOptions, SkipNonFiniteState } from './skip-non-finite';
+export { addWeightDecay, decoupledWeightDecay } from './add-weight-decay';
+export type { AddWeightDecayOptions, DecoupledWeightDecayOptions } from './add-weight-decay';
+export { controlLearningRate, readLearningRate, setLearningRate } from './learning-rate';
+export type {
+  LearningRateControl,
+  LearningRateControlOptions,
+  LearningRateWarmup,
+  LearningRateBackoff,
+} from './learning-rate';
+export { optimizerSlots } from './optimizer-slots';
 export { disposeState, disposeNew } from './transformation';
-export type { GradientTransformation, TransformState, EmptyState, TensorMap } from './transformation';
+export type { GradientTransformation, TransformState, EmptyState, TensorMap, ApplyContext } from './transformation';

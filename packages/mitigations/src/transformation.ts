@@ -27,6 +27,30 @@ export interface GradientTransformation<S extends TransformState = TransformStat
   readonly name: string;
   init(params: TensorMap): S;
   update(grads: TensorMap, state: S, params: TensorMap): readonly [TensorMap, S];
+  /**
+   * Optional. A boolean scalar held by `state` (the one `update` just returned): false when the update just computed
+   * must not happen at all — neither to the weights nor to the optimizer's moments. `guard` then applies the step
+   * transactionally (snapshot, apply, `tf.where(ok, new, old)`), all on the device. `skipNonFinite` implements it.
+   */
+  shouldApply?(state: S): tf.Tensor | undefined;
+  /**
+   * Optional. Scalars held by `state` that `guard` reads back together with the step's statistics (the same single
+   * readback), then hands to `check` by the same keys.
+   */
+  probe?(state: S): Readonly<Record<string, tf.Tensor>>;
+  /** Optional. Judges a step's probe values once read back; returns an error when training cannot go on. */
+  check?(values: Readonly<Record<string, number>>, step: number): Error | undefined;
+  /**
+   * Optional. Runs after the optimizer applied the step, with the live variables and the learning rate in force:
+   * for rules that act on the weights rather than on the gradients (decoupled weight decay).
+   */
+  afterApply?(params: TensorMap, state: S, context: ApplyContext): void;
+}
+
+/** What `guard` tells `afterApply` about the step. */
+export interface ApplyContext {
+  /** The learning rate the optimizer just used, when it exposes one. */
+  readonly learningRate: number | undefined;
 }
 
 /** A stateless transformation's state. */

@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { GradguardError, checkNumber } from '@gradguard/core';
+import type { GradientTransformation, TransformState } from './transformation';
+
+export interface SkipNonFiniteOptions {
+  /**
+   * Consecutive skipped steps after which the run is declared unrecoverable (a `GradguardError` with code
+   * `NON_FINITE_LIMIT`). Default 10.
+   */
+  readonly maxConsecutive?: number;
+}
+
+export interface SkipNonFiniteState extends TransformState {
+  readonly transform: 'skipNonFinite';
+  /** Boolean scalar: every gradient entry of the latest update was finite (the update may be applied). */
+  readonly ok: tf.Scalar;
+  /** Skips in a row, ending with the latest update (float32 scalar). */
+  readonly consecutive: tf.Scalar;
+  /** Skips so far (float32 scalar). */
+  readonly total: tf.Scalar;
+}
+
+/** Thrown (or handed to the fit callback) when `skipNonFinite` skipped more steps in a row than allowed. */
+export class NonFiniteLimitError extends GradguardError {
+  readonly step: number;
+  readonly consecutive: number;
+
+  constructor(step: number, consecutive: number, maxConsecutive: number) {
+    super(
+      'NON_FINITE_LIMIT',
+      `skipNonFinite: ${consecutive} steps in a row (up to step ${step}) had NaN/Infinity gradients, more than maxConsecutive = ${maxConsecutive}; skipping cannot recover this run.`,
+      'The weights or the data are likely non-finite: check the inputs for NaN, lower the learning rate, add clipByGlobalNorm(1) after skipNonFinite, or enable rollback in guard.',
+    );
+    this.name = 'NonFiniteLimitError';
+    this.step = step;
+    this.consecutive = consecutive;
+  }
+}
+
+/**
+ * Skips an update whose gradients hold any NaN or ±Infinity (Optax `apply_if_finite`), counting the skips on the
+ * device, and declares the run unrecoverable after more than `maxConsecutive` skips in a row.
+ *
+ * Zeroing the gradients is not a skip for optimizers with state (Adam's moments decay, momentum keeps moving the
+ * weights), so the transformation only marks the step (`shouldApply`) and `guard` makes the skip exact: it snapshots
+ * the variables and optimizer slots the step touches, applies, and restores them with `tf.where(ok, new, old)` — on
+ * the device, without a readback. Downstream stages and an optimizer used without `guard` receive all-zero gradients
+ * on a skipped step (which, for plain SGD, is exactly a skip). The limit is checked when the step's statistics are
+ * read back, so the error surfaces at the next step, at `flush()`, or through `guarded.callback()`.
+ */
+export function skipNonFinite(options: SkipNonFiniteOptions = {}): GradientTransformation<SkipNonFiniteState> {
+  const maxConsecutive = checkNumber('skipNonFinite', 'maxConsecutive', options.maxConsecutive ?? 10, { min: 0, integer: true });
+  return {
+    name: 'skipNonFinite',
+    init: () => ({
+      transform: 'skipNonFinite',
+      ok: tf.scalar(true, 'bool'),
+      consecutive: tf.scalar(0),
+      total: tf.scalar(0),
+    }),
+    update(grads, state) {
+      const names = Object.keys(grads);
+      const next = tf.tidy(() => {
+        const ok = (
+          names.length === 0 ? tf.scalar(true, 'bool') : names.map((n) => tf.all(tf.isFinite(grads[n]!))).reduce((a, b) => tf.logicalAnd(a, b))
+        ) as tf.Scalar;
+        const out: tf.NamedTensorMap = {};
+        for (const n of names) out[n] = tf.where(ok, grads[n]!, tf.zerosLike(grads[n]!));
+        const bad = tf.sub(1, tf.cast(ok, 'float32'));
+        return {
+          out,
+          ok,
+          consecutive: tf.mul(tf.add(state.consecutive, 1), bad) as tf.Scalar,
+          total: tf.add(state.total, bad) as tf.Scalar,
+        };
+      });
+      tf.dispose([state.ok, state.consecutive, state.total]);
+      return [next.out, { transform: 'skipNonFinite', ok: next.ok, consecutive: next.consecutive, total: next.total }];
+    },
+    shouldApply: (state) => state.ok,
+    probe: (state) => ({ consecutive: state.consecutive, total: state.total }),
+    check(values, step) {
+      const c = values['consecutive'];
+      return c !== undefined && c > maxConsecutive ? new NonFiniteLimitError(step, c, maxConsecutive) : undefined;
+    },
+  };
+}
