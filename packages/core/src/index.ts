@@ -1,5 +1,5 @@
 export { gradientStats, gradientStatsOnDevice } from './gradient-stats';
-export type { GradientStatsOptions, PendingGradientStats } from './gradient-stats';
+export type { GradientStatsOptions, HistogramOptions, PendingGradientStats } from './gradient-stats';
 export { mapVariablesToLayers, layerOrder } from './layer-map';
 export type { LayerLike, LayerMap, VariableLocation } from './layer-map';
 export { createMonitor, defaultDetectors } from './monitor';
@@ -9,6 +9,33 @@ export type { Detector, Finding } from './detector';
 export { detectNonFinite } from './detectors/detect-non-finite';
 export { detectNormAboveBound } from './detectors/detect-norm-above-bound';
 export type { DetectNormAboveBoundOptions } from './detectors/detect-norm-above-bound';
+export { detectGradientSpike } from './detectors/detect-gradient-spike';
+export type { DetectGradientSpikeOptions } from './detectors/detect-gradient-spike';
+export { detectLayerRatio } from './detectors/detect-layer-ratio';
+export type { DetectLayerRatioOptions } from './detectors/detect-layer-ratio';
+export { detectVanishingGradient } from './detectors/detect-vanishing-gradient';
+export type { DetectVanishingGradientOptions } from './detectors/detect-vanishing-gradient';
+export { detectWeightGrowth } from './detectors/detect-weight-growth';
+export type { DetectWeightGrowthOptions } from './detectors/detect-weight-growth';
+export { detectLossDivergence } from './detectors/detect-loss-divergence';
+export type { DetectLossDivergenceOptions } from './detectors/detect-loss-divergence';
+export { detectDyingRelu } from './detectors/detect-dying-relu';
+export type { DetectDyingReluOptions } from './detectors/detect-dying-relu';
+export { detectRecurrentInstability } from './detectors/detect-recurrent-instability';
+export type { DetectRecurrentInstabilityOptions } from './detectors/detect-recurrent-instability';
+export { createLayerTracker, describeAttribution } from './detectors/layer-attribution';
+export type { ExplosionAttribution, LayerTracker } from './detectors/layer-attribution';
+export { explainRadius } from './detectors/recurrent-risk';
+export { inspectModel } from './inspect-model';
+export type { InspectModelOptions, ModelInspection } from './inspect-model';
+export {
+  spectralRadius,
+  recurrentSpectra,
+  recurrentSpectraOnDevice,
+  findRecurrentKernels,
+  RECURRENT_GATES,
+} from './spectral-radius';
+export type { SpectralOptions, PendingSpectra, RecurrentKernel } from './spectral-radius';
 export { ADVICE } from './advice';
 export { formatNumber } from './format';
 export {
@@ -49,6 +76,7 @@ export type {
   Diagnosis,
   VariableStatistics,
   LayerStatistics,
+  RecurrentStatistics,
   GradientStatistics,
   StepStatistics,
 } from './run-log/index';

@@ -1,6 +1,13 @@
 import { type Detector, type Finding, SEVERITY_RANK } from './detector';
 import { detectNonFinite } from './detectors/detect-non-finite';
 import { detectNormAboveBound } from './detectors/detect-norm-above-bound';
+import { detectGradientSpike } from './detectors/detect-gradient-spike';
+import { detectLayerRatio } from './detectors/detect-layer-ratio';
+import { detectVanishingGradient } from './detectors/detect-vanishing-gradient';
+import { detectWeightGrowth } from './detectors/detect-weight-growth';
+import { detectLossDivergence } from './detectors/detect-loss-divergence';
+import { detectDyingRelu } from './detectors/detect-dying-relu';
+import { detectRecurrentInstability } from './detectors/detect-recurrent-instability';
 import { checkNumber } from './errors';
 import type { Diagnosis } from './run-log/diagnosis';
 import type { StepStatistics } from './run-log/statistics';
@@ -30,9 +37,23 @@ export interface Monitor {
   reset(): void;
 }
 
-/** The detectors a monitor uses when none are given. */
+/**
+ * The detectors a monitor uses when none are given, each with its documented defaults: non-finite values, a norm
+ * persistently above 1, ZClip-style spikes, AUTOTRAINER's layer-ratio rules, absolute vanishing, weight growth, loss
+ * divergence, dying ReLU and recurrent instability. Chosen so that healthy training stays silent at warning level.
+ */
 export function defaultDetectors(): Detector[] {
-  return [detectNonFinite(), detectNormAboveBound()];
+  return [
+    detectNonFinite(),
+    detectNormAboveBound(),
+    detectGradientSpike(),
+    detectLayerRatio(),
+    detectVanishingGradient(),
+    detectWeightGrowth(),
+    detectLossDivergence(),
+    detectDyingRelu(),
+    detectRecurrentInstability(),
+  ];
 }
 
 interface Episode {

@@ -2,6 +2,7 @@ import { ADVICE } from '../advice';
 import type { Detector } from '../detector';
 import { checkNumber } from '../errors';
 import { formatNumber as fmt } from '../format';
+import { createLayerTracker, describeAttribution } from './layer-attribution';
 
 export interface DetectNormAboveBoundOptions {
   /** Global gradient norm considered too large. Default 1.0, the usual clipping threshold. */
@@ -14,7 +15,8 @@ export interface DetectNormAboveBoundOptions {
 
 /**
  * Exploding gradients as users first notice them: the (pre-clip) global gradient norm stays above a bound step after
- * step. Blames the layer with the largest gradient norm at the step the streak is reported.
+ * step. Blames the layer whose own norm crossed the bound earliest (else the largest), and names the layer whose norm
+ * grew fastest, with the steps and factors as evidence.
  */
 export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}): Detector {
   const where = 'detectNormAboveBound';
@@ -24,9 +26,11 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
   let streak = 0;
   let streakStart = 0;
   let peak = 0;
+  const tracker = createLayerTracker(Math.max(20, patience * 2));
   return {
     name: where,
     observe(s) {
+      tracker.observe(s);
       const norm = s.preClipNorm;
       if (!(norm > bound)) {
         streak = 0;
@@ -69,6 +73,7 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
     reset() {
       streak = 0;
       peak = 0;
+      tracker.reset();
     },
   };
 }

@@ -5,7 +5,7 @@ export { encodeRunLogRecord, parseRunLogRecord, parseRunLog } from './codec';
 export type { RunLog } from './codec';
 export { PROBLEMS, SEVERITIES, PHASES, REMEDIES } from './diagnosis';
 export type { Problem, Severity, Phase, Remedy, Advice, Diagnosis } from './diagnosis';
-export type { VariableStatistics, LayerStatistics, GradientStatistics, StepStatistics } from './statistics';
+export type { VariableStatistics, LayerStatistics, RecurrentStatistics, GradientStatistics, StepStatistics } from './statistics';
 export { GradguardError, RunLogError, InvalidArgumentError } from '../errors';
 export type { GradguardErrorCode } from '../errors';
 export { formatNumber } from '../format';

@@ -1,0 +1,102 @@
+import { ADVICE } from '../advice';
+import type { Detector } from '../detector';
+import { checkNumber } from '../errors';
+import { formatNumber as fmt } from '../format';
+import { createLayerTracker, describeAttribution } from './layer-attribution';
+
+export interface DetectGradientSpikeOptions {
+  /** z-score above which a norm is a spike. Default 2.5, ZClip's threshold. */
+  readonly zThreshold?: number;
+  /** EMA smoothing of the norm's mean and variance. Default 0.97 (ZClip). */
+  readonly alpha?: number;
+  /** Finite steps used to build the statistics before any z-score is judged. Default 25 (ZClip's warm-up). */
+  readonly warmup?: number;
+  /**
+   * Floor on the standard deviation as a fraction of the mean, so that a perfectly constant stream does not turn
+   * the first tiny wobble into an infinite z. Default 0.05.
+   */
+  readonly minRelativeStd?: number;
+  /** Spikes within `window` steps that make the finding a warning (one alone is info). Default 5. */
+  readonly repeats?: number;
+  /** Window for `repeats`. Default 50 steps. */
+  readonly window?: number;
+  /** A single spike with z at or above this is a warning at once. Default 20. */
+  readonly warningZ?: number;
+}
+
+/**
+ * Gradient spikes by z-score against an exponential moving average of the global norm and its variance (ZClip,
+ * Kumar et al. 2025): after a warm-up, z = (‖g‖ − μ) / σ above 2.5 is a spike. As in ZClip, a spike enters the
+ * averages clipped to μ + z·σ so one outlier does not hide the next. An isolated spike is info (zClip would clip it);
+ * repeated spikes or a huge one are a warning, blamed on the layer that grew fastest. Non-finite norms are left to
+ * `detectNonFinite` and do not touch the averages.
+ */
+export function detectGradientSpike(options: DetectGradientSpikeOptions = {}): Detector {
+  const where = 'detectGradientSpike';
+  const zThreshold = checkNumber(where, 'zThreshold', options.zThreshold ?? 2.5, { exclusiveMin: 0 });
+  const alpha = checkNumber(where, 'alpha', options.alpha ?? 0.97, { exclusiveMin: 0, max: 0.9999 });
+  const warmup = checkNumber(where, 'warmup', options.warmup ?? 25, { min: 1, integer: true });
+  const minRelativeStd = checkNumber(where, 'minRelativeStd', options.minRelativeStd ?? 0.05, { min: 0 });
+  const repeats = checkNumber(where, 'repeats', options.repeats ?? 5, { min: 1, integer: true });
+  const window = checkNumber(where, 'window', options.window ?? 50, { min: 1, integer: true });
+  const warningZ = checkNumber(where, 'warningZ', options.warningZ ?? 20, { exclusiveMin: 0 });
+  let seen = 0;
+  let mean = 0;
+  let variance = 0;
+  const spikes: number[] = [];
+  const tracker = createLayerTracker(10);
+  return {
+    name: where,
+    observe(s) {
+      tracker.observe(s);
+      const g = s.preClipNorm;
+      if (!Number.isFinite(g)) return [];
+      if (seen === 0) {
+        mean = g;
+        variance = 0;
+      }
+      seen++;
+      if (seen <= warmup) {
+        const d = g - mean;
+        mean += (1 - alpha) * d;
+        variance = alpha * (variance + (1 - alpha) * d * d);
+        return [];
+      }
+      const std = Math.max(Math.sqrt(variance), minRelativeStd * mean, Number.MIN_VALUE);
+      const z = (g - mean) / std;
+      const spike = z > zThreshold;
+      const admitted = spike ? mean + zThreshold * std : g;
+      const d = admitted - mean;
+      const before = mean;
+      mean += (1 - alpha) * d;
+      variance = alpha * (variance + (1 - alpha) * d * d);
+      while (spikes.length > 0 && spikes[0]! <= s.step - window) spikes.shift();
+      if (!spike) return [];
+      spikes.push(s.step);
+      const warning = spikes.length >= repeats || z >= warningZ;
+      const why = describeAttribution(tracker.attribute(before + zThreshold * std));
+      const layer = why.evidence.fastestLayer ?? why.evidence.firstLayer;
+      return [
+        {
+          problem: 'gradient-spike',
+          severity: warning ? 'warning' : 'info',
+          ...(typeof layer === 'string' ? { layer } : {}),
+          message:
+            `Gradient norm spike at step ${s.step}: ${fmt(g)} is z = ${fmt(z)} standard deviations above its moving ` +
+            `average ${fmt(before)}` +
+            (spikes.length > 1 ? ` (${spikes.length} spikes in the last ${window} steps).` : '.') +
+            why.text,
+          evidence: { globalNorm: g, mean: before, std, z, zThreshold, spikesInWindow: spikes.length, window, ...why.evidence },
+          advice: ADVICE['gradient-spike'],
+        },
+      ];
+    },
+    reset() {
+      seen = 0;
+      mean = 0;
+      variance = 0;
+      spikes.length = 0;
+      tracker.reset();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { LayerStatistics, StepStatistics } from '../run-log/statistics';
+
+/** Which layer an exploding-gradient episode starts in, with the numbers behind the choice. */
+export interface ExplosionAttribution {
+  /** The layer that crossed the bound earliest in the window (largest norm on ties). */
+  readonly firstLayer?: string;
+  readonly firstLayerStep?: number;
+  readonly firstLayerNorm?: number;
+  /** The layer whose gradient norm grew by the largest factor over the window. */
+  readonly fastestLayer?: string;
+  /** Its growth factor: latest finite norm / norm at the start of the window. */
+  readonly fastestGrowth?: number;
+  /** Steps the growth factor spans. */
+  readonly fastestGrowthSteps?: number;
+}
+
+/** Keeps the last `window` steps of per-layer gradient norms to say where an explosion started. */
+export interface LayerTracker {
+  observe(step: StepStatistics): void;
+  attribute(bound: number): ExplosionAttribution;
+  reset(): void;
+}
+
+/**
+ * Layer attribution for gradient diagnoses: among the last `window` steps, the layer whose norm crossed `bound`
+ * earliest (staying above it since), and the layer whose norm grew by the largest factor. Pure bookkeeping over
+ * numbers; non-finite norms are skipped (the non-finite rule blames those).
+ */
+export function createLayerTracker(window = 20): LayerTracker {
+  const history: { step: number; layers: readonly LayerStatistics[] }[] = [];
+  return {
+    observe(s) {
+      history.push({ step: s.step, layers: s.layers });
+      if (history.length > window) history.shift();
+    },
+    attribute(bound) {
+      const first = new Map<string, { step: number; norm: number }>();
+      const start = new Map<string, { step: number; norm: number }>();
+      const latest = new Map<string, { step: number; norm: number }>();
+      for (const h of history) {
+        for (const l of h.layers) {
+          if (!Number.isFinite(l.norm)) continue;
+          if (!start.has(l.layer)) start.set(l.layer, { step: h.step, norm: l.norm });
+          latest.set(l.layer, { step: h.step, norm: l.norm });
+          if (l.norm > bound) {
+            if (!first.has(l.layer)) first.set(l.layer, { step: h.step, norm: l.norm });
+          } else {
+            first.delete(l.layer); // dipped below: its crossing, if any, comes later
+          }
+        }
+      }
+      let firstLayer: [string, { step: number; norm: number }] | undefined;
+      for (const [layer, f] of first) {
+        const best = firstLayer?.[1];
+        if (!best || f.step < best.step || (f.step === best.step && latest.get(layer)!.norm > latest.get(firstLayer![0])!.norm)) {
+          firstLayer = [layer, f];
+        }
+      }
+      let fastest: { layer: string; growth: number; steps: number } | undefined;
+      for (const [layer, s0] of start) {
+        const now = latest.get(layer)!;
+        if (!(s0.norm > 0) || now.step === s0.step) continue;
+        const growth = now.norm / s0.norm;
+        if (!fastest || growth > fastest.growth) fastest = { layer, growth, steps: now.step - s0.step };
+      }
+      return {
+        ...(firstLayer
+          ? { firstLayer: firstLayer[0], firstLayerStep: firstLayer[1].step, firstLayerNorm: firstLayer[1].norm }
+          : {}),
+        ...(fastest ? { fastestLayer: fastest.layer, fastestGrowth: fastest.growth, fastestGrowthSteps: fastest.steps } : {}),
+      };
+    },
+    reset() {
+      history.length = 0;
+    },
+  };
+}
+
+/** The attribution as evidence fields and a sentence for a message. */
+export function describeAttribution(a: ExplosionAttribution): {
+  evidence: Record<string, number | string>;
+  text: string;
+} {
+  const evidence: Record<string, number | string> = {};
+  const parts: string[] = [];
+  if (a.firstLayer !== undefined) {
+    evidence.firstLayer = a.firstLayer;
+    evidence.firstLayerStep = a.firstLayerStep!;
+    evidence.firstLayerNorm = a.firstLayerNorm!;
+    parts.push(`layer "${a.firstLayer}" crossed the bound first (step ${a.firstLayerStep})`);
+  }
+  if (a.fastestLayer !== undefined && a.fastestGrowth! > 1) {
+    evidence.fastestLayer = a.fastestLayer;
+    evidence.fastestGrowth = a.fastestGrowth!;
+    evidence.fastestGrowthSteps = a.fastestGrowthSteps!;
+    parts.push(`"${a.fastestLayer}" grew fastest (×${fmtGrowth(a.fastestGrowth!)} in ${a.fastestGrowthSteps} steps)`);
+  }
+  return { evidence, text: parts.length > 0 ? ` Where it starts: ${parts.join('; ')}.` : '' };
+}
+
+function fmtGrowth(x: number): string {
+  return x >= 1e4 ? x.toExponential(2) : String(Number(x.toPrecision(3)));
+}
