@@ -6,6 +6,8 @@ export default defineConfig({
   dts: true,
   clean: true,
   sourcemap: true,
+  // node.ts finds uPlot with createRequire(import.meta.url): shim import.meta.url in the CommonJS build.
+  shims: true,
   target: 'es2022',
   external: [/^@tensorflow\//, /^@gradguard\//],
 });

@@ -6,3 +6,17 @@ export { summarizeModel, toStepRecord, toDiagnosisRecord, makeHeader } from './r
 export type { ModelSummary, SummarizableModel } from './records';
 export { table } from './format';
 export type { RunSink } from './sink';
+export { renderHtmlReport, clipBoundOf } from './html-report';
+export type { ChartAssets, HtmlReportOptions } from './html-report';
+export { summarizeRun, findDivergence } from './summary';
+export type { RunSummary, RunDivergence } from './summary';
+export {
+  TENSORBOARD_FILE_VERSION,
+  encodeTensorBoardEvent,
+  encodeTfRecord,
+  maskedCrc32c,
+  histogramOf,
+  stepToTensorBoardEvent,
+  fileVersionEvent,
+} from './tensorboard';
+export type { TensorBoardEvent, TensorBoardValue, TensorBoardHistogram } from './tensorboard';

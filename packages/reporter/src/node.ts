@@ -1,7 +1,12 @@
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { type RunLog, RunLogError, parseRunLog } from '@gradguard/core/run-log';
+import { type ChartAssets, type HtmlReportOptions, renderHtmlReport } from './html-report';
 import { createJsonlSink } from './jsonl';
 import type { RunSink } from './sink';
+import { encodeTensorBoardEvent, encodeTfRecord, fileVersionEvent, stepToTensorBoardEvent } from './tensorboard';
 
 export { createConsoleSink } from './console-sink';
 export type { ConsoleSinkOptions } from './console-sink';
@@ -59,6 +64,88 @@ export function readRunLogFile(path: string): RunLog {
     if (e instanceof RunLogError) throw new RunLogError(`${path}: ${e.message}`, undefined);
     throw e;
   }
+}
+
+let assets: ChartAssets | undefined;
+
+/** uPlot's browser build and stylesheet, read once from node_modules, for {@link renderHtmlReport}. */
+export function loadChartAssets(): ChartAssets {
+  if (!assets) {
+    const require = createRequire(import.meta.url);
+    const dir = join(require.resolve('uplot/package.json'), '..', 'dist');
+    assets = { script: readFileSync(join(dir, 'uPlot.iife.min.js'), 'utf8'), css: readFileSync(join(dir, 'uPlot.min.css'), 'utf8') };
+  }
+  return assets;
+}
+
+/** Writes the self-contained HTML report of `log` to `path` (see {@link renderHtmlReport}). */
+export function writeHtmlReport(path: string, log: RunLog, options: HtmlReportOptions = {}): void {
+  const html = renderHtmlReport(log, loadChartAssets(), options);
+  try {
+    writeFileSync(path, html);
+  } catch (e) {
+    throw new RunLogError(`cannot write the report ${JSON.stringify(path)}: ${(e as Error).message}.`, undefined, 'Check that the directory exists and is writable.');
+  }
+}
+
+export interface TensorBoardSinkOptions {
+  /** Host name in the file name; default `os.hostname()`. */
+  readonly host?: string;
+}
+
+export interface TensorBoardSink extends RunSink {
+  /** The event file, once the header has been written. */
+  readonly path: string | undefined;
+  close(): void;
+}
+
+/**
+ * Writes a run as a TensorBoard event file `events.out.tfevents.<secs>.<host>` in `dir` (created if missing): the
+ * file-version record first, then one event per step with scalars and a histogram of per-layer gradient norms. Each
+ * record is written the moment the step arrives, so `tensorboard --logdir` shows a live run.
+ */
+export function createTensorBoardSink(dir: string, options: TensorBoardSinkOptions = {}): TensorBoardSink {
+  let fd: number | undefined;
+  let path: string | undefined;
+  let started = 0;
+  const write = (bytes: Uint8Array): void => {
+    if (fd !== undefined) writeSync(fd, bytes);
+  };
+  return {
+    get path() {
+      return path;
+    },
+    header(h) {
+      started = Date.parse(h.startedAt);
+      const host = (options.host ?? hostname()).replace(/[^\w.-]/g, '_');
+      path = join(dir, `events.out.tfevents.${Math.floor(started / 1000)}.${host}`);
+      try {
+        mkdirSync(dir, { recursive: true });
+        fd = openSync(path, 'w');
+      } catch (e) {
+        throw new RunLogError(`cannot write TensorBoard events to ${JSON.stringify(dir)}: ${(e as Error).message}.`, undefined, 'Pick a writable directory for --tensorboard.');
+      }
+      write(encodeTfRecord(encodeTensorBoardEvent(fileVersionEvent(h))));
+    },
+    step(s) {
+      write(encodeTfRecord(encodeTensorBoardEvent(stepToTensorBoardEvent(s, (started + s.time) / 1000))));
+    },
+    diagnosis() {},
+    end() {},
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+/** Converts a saved run log into a TensorBoard event file in `dir`; returns the file's path. */
+export function writeTensorBoardEvents(dir: string, log: RunLog, options: TensorBoardSinkOptions = {}): string {
+  const sink = createTensorBoardSink(dir, options);
+  sink.header(log.header);
+  for (const s of log.steps) sink.step(s);
+  sink.close();
+  return sink.path!;
 }
 
 export type { RunSink };

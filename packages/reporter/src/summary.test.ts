@@ -1,0 +1,48 @@
+import type { RunLog, StepRecord } from '@gradguard/core/run-log';
+import { describe, expect, it } from 'vitest';
+import { findDivergence, summarizeRun } from './summary';
+
+function step(step: number, loss: number, preClipNorm: number, scale = 1, nonFinite = 0): StepRecord {
+  return {
+    type: 'step', step, time: step, loss, globalNorm: preClipNorm * scale, preClipNorm, postClipNorm: preClipNorm * scale,
+    scale, skipped: false, learningRate: 0.1, maxAbs: 1, nonFinite, layers: [],
+  };
+}
+function log(steps: StepRecord[], end?: RunLog['end']): RunLog {
+  return {
+    header: { type: 'header', version: 1, runId: 'r', name: 'n', startedAt: '2026-01-01T00:00:00.000Z', config: {} },
+    steps,
+    diagnoses: [
+      { type: 'diagnosis', problem: 'non-finite', severity: 'critical', phase: 'onset', step: 2, detector: 'd', message: 'm', evidence: {}, advice: [] },
+      { type: 'diagnosis', problem: 'non-finite', severity: 'info', phase: 'recovery', step: 9, detector: 'd', message: 'm', evidence: {}, advice: [] },
+    ],
+    end,
+    truncated: false,
+  };
+}
+
+describe('summarizeRun', () => {
+  it('finds the first non-finite step, best and final loss, largest finite norm, clipped steps', () => {
+    const s = summarizeRun(log([step(0, 2, 5), step(1, 0.5, 40, 0.025), step(2, Number.NaN, Number.NaN, Number.NaN, 7), step(3, Number.NaN, Number.NaN)]));
+    expect(s).toMatchObject({ steps: 4, status: 'unfinished', finite: false, firstNonFiniteStep: 2, bestLoss: { step: 1, loss: 0.5 }, maxPreClipNorm: 40, clippedSteps: 1 });
+    expect(s.finalLoss).toBeNaN();
+    expect(s.problems).toEqual({ critical: 1, warning: 0, info: 0 }); // recoveries are not problems
+  });
+});
+
+describe('findDivergence', () => {
+  const a = log([step(0, 1, 5), step(1, 0.9, 8), step(2, 0.8, 30), step(3, Number.NaN, Number.NaN, 1, 3)]);
+  it('is null for identical runs and ignores differences within rtol', () => {
+    expect(findDivergence(a, a)).toEqual({ step: null, reason: null });
+    const b = log([step(0, 1 + 1e-5, 5), step(1, 0.9, 8 * (1 + 5e-4)), step(2, 0.8, 30), step(3, Number.NaN, Number.NaN, 1, 3)]);
+    expect(findDivergence(a, b).step).toBeNull();
+  });
+  it('names the first step where the loss or norm part ways, or only one run is non-finite', () => {
+    const clipped = log([step(0, 1, 5, 0.2), step(1, 0.95, 3, 0.33), step(2, 0.7, 2, 0.5), step(3, 0.6, 1)]);
+    expect(findDivergence(a, clipped)).toEqual({ step: 1, reason: 'loss 0.9 vs 0.95' });
+    const sameLoss = log([step(0, 1, 5), step(1, 0.9, 8), step(2, 0.8, 31), step(3, 0.6, 1)]);
+    expect(findDivergence(a, sameLoss).step).toBe(2);
+    const nanOnly = log([step(0, 1, 5), step(1, 0.9, 8), step(2, 0.8, 30), step(3, 0.7, 30)]);
+    expect(findDivergence(a, nanOnly)).toEqual({ step: 3, reason: 'only the first run has non-finite values' });
+  });
+});

@@ -1,0 +1,220 @@
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StepStatistics } from '@gradguard/core/run-log';
+import { describe, expect, it } from 'vitest';
+import { createTensorBoardSink, readRunLogFile, writeTensorBoardEvents, createJsonlFileSink } from './node';
+import { createRecorder } from './recorder';
+import { histogramOf, maskedCrc32c } from './tensorboard';
+
+// ---- An independent reader: none of the writer's code or libraries. ----------------------------------------------
+// CRC32C bit by bit (Castagnoli, reflected polynomial 0x82F63B78), unlike crc-32's table-driven slicing.
+function crc32cBitwise(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of bytes) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+const mask = (crc: number): number => (((crc >>> 15) | (crc << 17)) + 0xa282ead8) >>> 0;
+
+function readTfRecords(buf: Uint8Array): Uint8Array[] {
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const out: Uint8Array[] = [];
+  let p = 0;
+  while (p < buf.length) {
+    const lenBytes = buf.subarray(p, p + 8);
+    const len = Number(view.getBigUint64(p, true));
+    expect(view.getUint32(p + 8, true), `length CRC of record ${out.length}`).toBe(mask(crc32cBitwise(lenBytes)));
+    const data = buf.subarray(p + 12, p + 12 + len);
+    expect(view.getUint32(p + 12 + len, true), `data CRC of record ${out.length}`).toBe(mask(crc32cBitwise(data)));
+    out.push(data);
+    p += 12 + len + 4;
+  }
+  expect(p).toBe(buf.length);
+  return out;
+}
+
+type Field = { n: number; wire: number; varint?: bigint; bytes?: Uint8Array; f64?: number; f32?: number };
+/** Protocol-buffer wire format by hand: tag varint = field << 3 | wire type. */
+function fields(b: Uint8Array): Field[] {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const out: Field[] = [];
+  let p = 0;
+  const varint = (): bigint => {
+    let v = 0n;
+    let shift = 0n;
+    for (;;) {
+      const x = b[p++]!;
+      v |= BigInt(x & 0x7f) << shift;
+      if (!(x & 0x80)) return v;
+      shift += 7n;
+    }
+  };
+  while (p < b.length) {
+    const tag = Number(varint());
+    const n = tag >>> 3;
+    const wire = tag & 7;
+    if (wire === 0) out.push({ n, wire, varint: varint() });
+    else if (wire === 1) {
+      out.push({ n, wire, f64: view.getFloat64(p, true) });
+      p += 8;
+    } else if (wire === 2) {
+      const len = Number(varint());
+      out.push({ n, wire, bytes: b.subarray(p, p + len) });
+      p += len;
+    } else if (wire === 5) {
+      out.push({ n, wire, f32: view.getFloat32(p, true) });
+      p += 4;
+    } else throw new Error(`unexpected wire type ${wire}`);
+  }
+  return out;
+}
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+const packedDoubles = (b: Uint8Array): number[] => {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return Array.from({ length: b.length / 8 }, (_, i) => v.getFloat64(8 * i, true));
+};
+
+interface DecodedEvent {
+  wallTime: number;
+  step: number;
+  fileVersion?: string;
+  scalars: Map<string, number>;
+  histos: Map<string, { min: number; max: number; num: number; sum: number; sumSquares: number; limits: number[]; counts: number[] }>;
+}
+function decodeEvent(b: Uint8Array): DecodedEvent {
+  const e: DecodedEvent = { wallTime: 0, step: 0, scalars: new Map(), histos: new Map() };
+  for (const f of fields(b)) {
+    if (f.n === 1) e.wallTime = f.f64!;
+    else if (f.n === 2) e.step = Number(f.varint!);
+    else if (f.n === 3) e.fileVersion = text(f.bytes!);
+    else if (f.n === 5) {
+      for (const v of fields(f.bytes!).filter((x) => x.n === 1)) {
+        const vf = fields(v.bytes!);
+        const tag = text(vf.find((x) => x.n === 1)!.bytes!);
+        const simple = vf.find((x) => x.n === 2);
+        const histo = vf.find((x) => x.n === 5);
+        if (simple) e.scalars.set(tag, simple.f32!);
+        if (histo) {
+          const hf = fields(histo.bytes!);
+          const d = (n: number): number => hf.find((x) => x.n === n)?.f64 ?? 0;
+          e.histos.set(tag, {
+            min: d(1), max: d(2), num: d(3), sum: d(4), sumSquares: d(5),
+            limits: packedDoubles(hf.find((x) => x.n === 6)!.bytes!),
+            counts: packedDoubles(hf.find((x) => x.n === 7)!.bytes!),
+          });
+        }
+      }
+    }
+  }
+  return e;
+}
+// -------------------------------------------------------------------------------------------------------------------
+
+function stats(step: number, norms: [number, number], loss: number): StepStatistics {
+  const g = Math.hypot(...norms);
+  const scale = Number.isFinite(g) ? Math.min(1, 1 / g) : Number.NaN;
+  return {
+    step,
+    variables: [],
+    layers: [
+      { layer: 'rnn', size: 40, norm: norms[0], maxAbs: norms[0] / 3, nonFinite: Number.isFinite(norms[0]) ? 0 : 40, zeros: 0 },
+      { layer: 'dense/head', size: 9, norm: norms[1], maxAbs: norms[1] / 2, nonFinite: 0, zeros: 1 },
+    ],
+    globalNorm: Number.isFinite(g) ? g * scale : g,
+    preClipNorm: g,
+    postClipNorm: Number.isFinite(g) ? g * scale : g,
+    scale,
+    skipped: false,
+    maxAbs: norms[0] / 3,
+    nonFinite: Number.isFinite(norms[0]) ? 0 : 40,
+    size: 49,
+    loss,
+    learningRate: 0.05,
+  };
+}
+
+describe('TensorBoard event files', () => {
+  it('crc-32 gives the CRC32C check value, and our masking matches the bitwise reference', () => {
+    const check = new TextEncoder().encode('123456789');
+    expect(crc32cBitwise(check)).toBe(0xe3069283); // the published CRC-32C check value
+    expect(maskedCrc32c(check)).toBe(mask(0xe3069283));
+  });
+
+  it('writes TFRecords of Event protos that an independent decoder reads back: file version, scalars, histograms', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-tb-'));
+    const tb = createTensorBoardSink(dir, { host: 'testhost' });
+    let t = Date.parse('2026-01-02T03:04:05.000Z');
+    const rec = createRecorder({ name: 'tb', sinks: [tb], now: () => t });
+    rec.step(stats(0, [3, 4], 0.75));
+    t += 250;
+    rec.step(stats(1, [3e4, 4e-3], 0.5));
+    t += 250;
+    rec.step(stats(2, [Number.NaN, 1], Number.NaN));
+    await rec.end('stopped');
+
+    expect(readdirSync(dir)).toEqual([`events.out.tfevents.${Date.parse('2026-01-02T03:04:05.000Z') / 1000}.testhost`]);
+    const events = readTfRecords(new Uint8Array(readFileSync(tb.path!))).map(decodeEvent);
+    expect(events).toHaveLength(4);
+    expect(events[0]).toMatchObject({ fileVersion: 'brain.Event:2', step: 0, wallTime: 1767323045 });
+
+    const e0 = events[1]!;
+    expect(e0.step).toBe(0);
+    expect(e0.wallTime).toBe(1767323045);
+    expect(e0.scalars.get('loss')).toBe(0.75);
+    expect(e0.scalars.get('gradients/pre_clip_norm')).toBe(5);
+    expect(e0.scalars.get('gradients/post_clip_norm')).toBe(1);
+    expect(e0.scalars.get('gradients/clip_scale')).toBeCloseTo(0.2, 7);
+    expect(e0.scalars.get('optimizer/learning_rate')).toBeCloseTo(0.05, 7);
+    expect(e0.scalars.get('layer_norm/rnn')).toBe(3);
+    expect(e0.scalars.get('layer_norm/dense_head')).toBe(4); // '/' in a layer name would split TensorBoard's groups
+    const h0 = e0.histos.get('gradients/layer_norms')!;
+    expect(h0).toMatchObject({ min: 3, max: 4, num: 2, sum: 7, sumSquares: 25 });
+    expect(h0.counts.reduce((a, b) => a + b, 0)).toBe(2);
+    // Each value sits in the bucket whose right edge is the first >= it.
+    for (const v of [3, 4]) {
+      const i = h0.limits.findIndex((l) => v <= l);
+      expect(h0.counts[i]).toBeGreaterThanOrEqual(1);
+      expect(h0.limits[i - 1]!).toBeLessThan(v);
+    }
+
+    const e1 = events[2]!;
+    expect(e1.wallTime).toBe(1767323045.25);
+    expect(e1.scalars.get('gradients/pre_clip_norm')).toBeCloseTo(3e4, 0); // float32 of 30000.00000027
+    expect(e1.scalars.get('layer_norm/dense_head')).toBeCloseTo(4e-3, 9);
+    expect(e1.histos.get('gradients/layer_norms')).toMatchObject({ min: 4e-3, max: 3e4, num: 2 });
+
+    // NaN survives as a float32 NaN; the histogram leaves it out.
+    const e2 = events[3]!;
+    expect(e2.scalars.get('loss')).toBeNaN();
+    expect(e2.scalars.get('gradients/pre_clip_norm')).toBeNaN();
+    expect(e2.scalars.get('gradients/non_finite')).toBe(40);
+    expect(e2.histos.get('gradients/layer_norms')).toMatchObject({ min: 1, max: 1, num: 1 });
+  });
+
+  it('converts a saved JSONL run log into the same events', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-tb-'));
+    const rec = createRecorder({ name: 'log', sinks: [createJsonlFileSink(join(dir, 'run.jsonl'))] });
+    for (let i = 0; i < 5; i++) rec.step(stats(i, [2 ** i, 1], 1 / (i + 1)));
+    await rec.end('completed');
+    const path = writeTensorBoardEvents(join(dir, 'tb'), readRunLogFile(join(dir, 'run.jsonl')), { host: 'h' });
+    const events = readTfRecords(new Uint8Array(readFileSync(path))).map(decodeEvent);
+    expect(events.slice(1).map((e) => e.step)).toEqual([0, 1, 2, 3, 4]);
+    expect(events.slice(1).map((e) => e.scalars.get('layer_norm/rnn'))).toEqual([1, 2, 4, 8, 16]);
+    expect(events[5]!.scalars.get('loss')).toBeCloseTo(0.2, 7);
+  });
+
+  it('histogramOf: counts every finite value once, sums and extremes exact', () => {
+    const v = [-2, -1e-3, 0, 1e-6, 5, 5, 1e9, Number.POSITIVE_INFINITY];
+    const h = histogramOf(v)!;
+    expect(h.num).toBe(7);
+    expect(h.min).toBe(-2);
+    expect(h.max).toBe(1e9);
+    expect(h.sum).toBeCloseTo(-2 - 1e-3 + 1e-6 + 10 + 1e9, 3);
+    expect(h.bucket.reduce((a, b) => a + b, 0)).toBe(7);
+    expect(h.bucketLimit.every((l, i) => i === 0 || l > h.bucketLimit[i - 1]!)).toBe(true);
+    expect(histogramOf([Number.NaN])).toBeUndefined();
+  });
+});
