@@ -47,12 +47,16 @@ describe('detectNonFinite', () => {
 describe('detectNormAboveBound', () => {
   it('waits for `patience` consecutive steps above the bound and blames the largest layer', () => {
     const d = detectNormAboveBound({ bound: 1, patience: 3 });
-    expect(d.observe(step(0, 5))).toEqual([]);
-    expect(d.observe(step(1, 5))).toEqual([]);
-    const [f] = d.observe(step(2, 7));
+    expect(d.observe(step(0, 15))).toEqual([]);
+    expect(d.observe(step(1, 15))).toEqual([]);
+    const [f] = d.observe(step(2, 17));
     expect(f).toMatchObject({ problem: 'exploding-gradient', severity: 'warning', layer: 'rnn' });
-    expect(f!.evidence).toMatchObject({ streak: 3, streakStart: 0, bound: 1 });
-    expect(f!.evidence.peak).toBeCloseTo(Math.sqrt(49.01), 6);
+    expect(f!.evidence).toMatchObject({ streak: 3, streakStart: 0, bound: 1, firstLayer: 'rnn', firstLayerStep: 0 });
+    expect(f!.evidence.peak).toBeCloseTo(Math.sqrt(289.01), 6);
+    // Above the bound but under warningFactor × bound: what clipping at 1 would clip, reported as info only.
+    const calm = detectNormAboveBound({ bound: 1, patience: 3 });
+    for (let i = 0; i < 2; i++) calm.observe(step(i, 5));
+    expect(calm.observe(step(2, 7))[0]!.severity).toBe('info');
   });
 
   it('restarts the streak when the norm dips below the bound, and ignores NaN norms', () => {
@@ -87,7 +91,7 @@ describe('createMonitor', () => {
     const norms = [5, 5, 5, 500, 500, 0.5, 0.5, 0.5, 0.5, 0.5];
     norms.forEach((n, i) => all.push(...m.observe(step(i, n))));
     expect(m.diagnoses.map((d) => [d.phase, d.step, d.severity])).toEqual([
-      ['onset', 1, 'warning'],
+      ['onset', 1, 'info'],
       ['escalation', 3, 'critical'],
       ['recovery', 7, 'info'],
     ]);

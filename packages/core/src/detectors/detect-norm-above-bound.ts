@@ -9,6 +9,11 @@ export interface DetectNormAboveBoundOptions {
   readonly bound?: number;
   /** Consecutive steps above `bound` before it is reported. Default 10. */
   readonly patience?: number;
+  /**
+   * A streak above `bound` is info (what `clipByGlobalNorm(bound)` would clip; healthy MSE training often sits there);
+   * it is a warning once the norm has stayed above `warningFactor × bound` for `patience` steps. Default 10.
+   */
+  readonly warningFactor?: number;
   /** A norm above `criticalFactor × bound` is critical, and is reported at once without waiting for `patience`. Default 1000. */
   readonly criticalFactor?: number;
 }
@@ -22,8 +27,10 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
   const where = 'detectNormAboveBound';
   const bound = checkNumber(where, 'bound', options.bound ?? 1, { exclusiveMin: 0 });
   const patience = checkNumber(where, 'patience', options.patience ?? 10, { min: 1, integer: true });
-  const criticalFactor = checkNumber(where, 'criticalFactor', options.criticalFactor ?? 1000, { min: 1 });
+  const warningFactor = checkNumber(where, 'warningFactor', options.warningFactor ?? 10, { min: 1 });
+  const criticalFactor = checkNumber(where, 'criticalFactor', options.criticalFactor ?? 1000, { min: warningFactor });
   let streak = 0;
+  let warnStreak = 0;
   let streakStart = 0;
   let peak = 0;
   const tracker = createLayerTracker(Math.max(20, patience * 2));
@@ -34,37 +41,45 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
       const norm = s.preClipNorm;
       if (!(norm > bound)) {
         streak = 0;
+        warnStreak = 0;
         peak = 0;
         return [];
       }
       if (streak === 0) streakStart = s.step;
       streak++;
+      warnStreak = norm > warningFactor * bound ? warnStreak + 1 : 0;
       peak = Math.max(peak, norm);
       // A norm already criticalFactor × bound is an explosion now: waiting `patience` steps would let it hit NaN first.
-      if (streak < patience && !(norm > criticalFactor * bound)) return [];
+      const immediate = norm > criticalFactor * bound;
+      if (streak < patience && !immediate) return [];
       const top = s.layers.reduce<(typeof s.layers)[number] | undefined>(
         (best, l) => (best === undefined || l.norm > best.norm ? l : best),
         undefined,
       );
-      const critical = peak > criticalFactor * bound;
+      const severity = peak > criticalFactor * bound ? 'critical' : warnStreak >= patience ? 'warning' : 'info';
+      const attribution = tracker.attribute(bound);
+      const why = describeAttribution(attribution);
+      const layer = attribution.firstLayer ?? top?.layer;
       return [
         {
           problem: 'exploding-gradient',
-          severity: critical ? 'critical' : 'warning',
-          ...(top ? { layer: top.layer } : {}),
+          severity,
+          ...(layer !== undefined ? { layer } : {}),
           message:
             (streak < patience
               ? `The global gradient norm is ${fmt(norm)}, over ${fmt(criticalFactor)}× the bound ${bound}`
               : `The global gradient norm has stayed above ${bound} for ${streak} steps (since step ${streakStart}; ` +
                 `now ${fmt(norm)}, peak ${fmt(peak)})`) +
-            (top ? `; the largest is in layer "${top.layer}" (${fmt(top.norm)}).` : '.'),
+            (top ? `; the largest is in layer "${top.layer}" (${fmt(top.norm)}).` : '.') +
+            why.text,
           evidence: {
             globalNorm: norm,
             bound,
             streak,
             streakStart,
             peak,
-            ...(top ? { layerNorm: top.norm } : {}),
+            ...(top ? { largestLayer: top.layer, layerNorm: top.norm } : {}),
+            ...why.evidence,
           },
           advice: ADVICE['exploding-gradient'],
         },
@@ -72,6 +87,7 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
     },
     reset() {
       streak = 0;
+      warnStreak = 0;
       peak = 0;
       tracker.reset();
     },

@@ -1,0 +1,56 @@
+// Test-only: drives a real tfjs model with tf.variableGrads + a plain optimizer and feeds each step's statistics to a
+// monitor, the way `guard` does, without depending on @gradguard/mitigations (which depends on core).
+import * as tf from '@tensorflow/tfjs';
+import { gradientStatsOnDevice, type GradientStatsOptions } from '../gradient-stats';
+import { mapVariablesToLayers } from '../layer-map';
+import type { Monitor } from '../monitor';
+import type { StepStatistics } from '../run-log/statistics';
+
+export interface TrainOptions {
+  readonly model: tf.LayersModel;
+  readonly xs: tf.Tensor;
+  readonly ys: tf.Tensor;
+  readonly optimizer: tf.Optimizer;
+  readonly steps: number;
+  readonly batchSize: number;
+  readonly monitor?: Monitor;
+  readonly stats?: Omit<GradientStatsOptions, 'model' | 'step'>;
+  readonly loss?: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar;
+  /** Scales the inputs of one step (to inject a spike). */
+  readonly inputScale?: (step: number) => number;
+}
+
+export async function train(o: TrainOptions): Promise<StepStatistics[]> {
+  const layerMap = mapVariablesToLayers(o.model);
+  const vars = o.model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const n = o.xs.shape[0]!;
+  const lossFn = o.loss ?? ((y: tf.Tensor, p: tf.Tensor) => tf.losses.meanSquaredError(y, p) as tf.Scalar);
+  const out: StepStatistics[] = [];
+  for (let step = 0; step < o.steps; step++) {
+    const start = (step * o.batchSize) % Math.max(1, n - o.batchSize + 1);
+    const scale = o.inputScale?.(step) ?? 1;
+    const { value, grads } = tf.tidy(() => {
+      const x = tf.mul(o.xs.slice(start, o.batchSize), scale);
+      const y = o.ys.slice(start, o.batchSize);
+      return tf.variableGrads(() => lossFn(y, o.model.apply(x, { training: true }) as tf.Tensor), vars);
+    });
+    const pending = gradientStatsOnDevice(grads, { ...o.stats, model: layerMap, step, extra: [value] });
+    o.optimizer.applyGradients(grads);
+    tf.dispose([value, ...Object.values(grads)]);
+    const values = await pending.tensor.data();
+    pending.tensor.dispose();
+    const g = pending.decode(values);
+    const s: StepStatistics = {
+      ...g,
+      step,
+      loss: values[pending.extraOffset]!,
+      preClipNorm: g.globalNorm,
+      postClipNorm: g.globalNorm,
+      scale: 1,
+      skipped: false,
+    };
+    out.push(s);
+    o.monitor?.observe(s);
+  }
+  return out;
+}
