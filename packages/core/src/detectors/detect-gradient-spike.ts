@@ -16,20 +16,21 @@ export interface DetectGradientSpikeOptions {
    * the first tiny wobble into an infinite z. Default 0.05.
    */
   readonly minRelativeStd?: number;
-  /** Spikes within `window` steps that make the finding a warning (one alone is info). Default 5. */
-  readonly repeats?: number;
-  /** Window for `repeats`. Default 50 steps. */
+  /** Window over which spikes are counted for the evidence. Default 50 steps. */
   readonly window?: number;
-  /** A single spike with z at or above this is a warning at once. Default 20. */
+  /**
+   * A spike with z at or above this is a warning; below it, info. Default 10: the slow rise of the norm in healthy
+   * early training reaches z ≈ 3–4 against a lagging average, a bad batch or an instability lands far above.
+   */
   readonly warningZ?: number;
 }
 
 /**
  * Gradient spikes by z-score against an exponential moving average of the global norm and its variance (ZClip,
  * Kumar et al. 2025): after a warm-up, z = (‖g‖ − μ) / σ above 2.5 is a spike. As in ZClip, a spike enters the
- * averages clipped to μ + z·σ so one outlier does not hide the next. An isolated spike is info (zClip would clip it);
- * repeated spikes or a huge one are a warning, blamed on the layer that grew fastest. Non-finite norms are left to
- * `detectNonFinite` and do not touch the averages.
+ * averages clipped to μ + z·σ so one outlier does not hide the next. A spike is info (zClip would clip it) unless
+ * z ≥ `warningZ`, blamed on the layer whose norm grew fastest. Non-finite norms are left to `detectNonFinite` and do
+ * not touch the averages.
  */
 export function detectGradientSpike(options: DetectGradientSpikeOptions = {}): Detector {
   const where = 'detectGradientSpike';
@@ -37,9 +38,8 @@ export function detectGradientSpike(options: DetectGradientSpikeOptions = {}): D
   const alpha = checkNumber(where, 'alpha', options.alpha ?? 0.97, { exclusiveMin: 0, max: 0.9999 });
   const warmup = checkNumber(where, 'warmup', options.warmup ?? 25, { min: 1, integer: true });
   const minRelativeStd = checkNumber(where, 'minRelativeStd', options.minRelativeStd ?? 0.05, { min: 0 });
-  const repeats = checkNumber(where, 'repeats', options.repeats ?? 5, { min: 1, integer: true });
   const window = checkNumber(where, 'window', options.window ?? 50, { min: 1, integer: true });
-  const warningZ = checkNumber(where, 'warningZ', options.warningZ ?? 20, { exclusiveMin: 0 });
+  const warningZ = checkNumber(where, 'warningZ', options.warningZ ?? 10, { exclusiveMin: 0 });
   let seen = 0;
   let mean = 0;
   let variance = 0;
@@ -73,7 +73,7 @@ export function detectGradientSpike(options: DetectGradientSpikeOptions = {}): D
       while (spikes.length > 0 && spikes[0]! <= s.step - window) spikes.shift();
       if (!spike) return [];
       spikes.push(s.step);
-      const warning = spikes.length >= repeats || z >= warningZ;
+      const warning = z >= warningZ;
       const why = describeAttribution(tracker.attribute(before + zThreshold * std));
       const layer = why.evidence.fastestLayer ?? why.evidence.firstLayer;
       return [

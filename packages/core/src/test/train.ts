@@ -12,6 +12,8 @@ export interface TrainOptions {
   readonly ys: tf.Tensor;
   readonly optimizer: tf.Optimizer;
   readonly steps: number;
+  /** Number of the first step (to continue a run). Default 0. */
+  readonly startStep?: number;
   readonly batchSize: number;
   readonly monitor?: Monitor;
   readonly stats?: Omit<GradientStatsOptions, 'model' | 'step'>;
@@ -26,7 +28,7 @@ export async function train(o: TrainOptions): Promise<StepStatistics[]> {
   const n = o.xs.shape[0]!;
   const lossFn = o.loss ?? ((y: tf.Tensor, p: tf.Tensor) => tf.losses.meanSquaredError(y, p) as tf.Scalar);
   const out: StepStatistics[] = [];
-  for (let step = 0; step < o.steps; step++) {
+  for (let step = o.startStep ?? 0; step < (o.startStep ?? 0) + o.steps; step++) {
     const start = (step * o.batchSize) % Math.max(1, n - o.batchSize + 1);
     const scale = o.inputScale?.(step) ?? 1;
     const { value, grads } = tf.tidy(() => {
