@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNumber } from '@gradguard/core';
 import { globalNorm, scaleAll, scaleToBound } from './internal';
-import type { GradientTransformation, TransformState } from './transformation';
+import { type GradientTransformation, type TransformState, keepState } from './transformation';
 
 export interface AutoClipOptions {
   /** The percentile (0–100) of past global norms to clip to. Default 10, the paper's recommendation. */
@@ -11,6 +11,11 @@ export interface AutoClipOptions {
    * bounded window keeps memory and the per-step `topk` fixed and lets the bound follow a drifting run.
    */
   readonly history?: number;
+  /**
+   * An absolute ceiling on the bound: the bound is min(percentile, maxNorm). Default none (the paper's rule). A run
+   * that explodes at its first step (before the history means anything) needs it: AutoClip alone never clips step 0.
+   */
+  readonly maxNorm?: number;
 }
 
 export interface AutoClipState extends TransformState {
@@ -31,16 +36,17 @@ export interface AutoClipState extends TransformState {
  * All on the device: the history is a fixed-size ring buffer, and the percentile is read from `tf.topk` of the
  * negated buffer (the k smallest norms), with the rank computed on the host from the step count.
  *
- * The first step's bound is its own norm, so it is never clipped. An all-zero gradient passes unchanged. A non-finite
+ * The first step's bound is its own norm, so it is never clipped (unless `maxNorm` is set). An all-zero gradient passes unchanged. A non-finite
  * norm is recorded as +Infinity (it counts in the window but can only push the percentile up, never poison it); the
  * current gradient then passes unchanged (put `skipNonFinite()` first).
  */
 export function autoClip(options: AutoClipOptions = {}): GradientTransformation<AutoClipState> {
   const percentile = checkNumber('autoClip', 'percentile', options.percentile ?? 10, { min: 0, max: 100 });
   const capacity = checkNumber('autoClip', 'history', options.history ?? 1000, { min: 1, integer: true });
+  const maxNorm = options.maxNorm === undefined ? Number.POSITIVE_INFINITY : checkNumber('autoClip', 'maxNorm', options.maxNorm, { exclusiveMin: 0 });
   return {
     name: 'autoClip',
-    init: () => ({
+    init: () => keepState({
       transform: 'autoClip',
       norms: tf.fill([capacity], Number.POSITIVE_INFINITY) as tf.Tensor1D,
       count: 0,
@@ -62,12 +68,12 @@ export function autoClip(options: AutoClipOptions = {}): GradientTransformation<
         const smallest = tf.neg(tf.topk(tf.neg(history), hi + 1).values);
         const vLo = tf.slice(smallest, [lo], [1]);
         const bound = frac === 0 ? vLo : tf.add(vLo, tf.mul(tf.sub(tf.slice(smallest, [hi], [1]), vLo), frac));
-        const b = tf.reshape(bound, []) as tf.Scalar;
+        const b = tf.minimum(tf.reshape(bound, []), maxNorm) as tf.Scalar;
         return [scaleAll(grads, scaleToBound(norm, b)), history, b] as const;
       });
       state.norms.dispose();
       state.bound.dispose();
-      return [out, { transform: 'autoClip', norms, count: state.count + 1, bound }];
+      return [out, keepState({ transform: 'autoClip', norms, count: state.count + 1, bound })];
     },
     probe: (state) => ({ bound: state.bound }),
   };

@@ -47,7 +47,7 @@ export function chain(...transforms: GradientTransformation[]): GradientTransfor
       state.apply?.dispose();
       if (vetoes.length < 2) return [current, { transform: 'chain', names, states: next }];
       const masks = vetoes.map((i) => transforms[i]!.shouldApply!(next[i]!)).filter((m) => m !== undefined);
-      const apply = tf.tidy(() => masks.reduce((a, b) => tf.logicalAnd(a, b)));
+      const apply = tf.keep(tf.tidy(() => masks.reduce((a, b) => tf.logicalAnd(a, b))));
       return [current, { transform: 'chain', names, states: next, apply }];
     },
   };

@@ -355,7 +355,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   }
 
   private enqueue(pending: ReturnType<typeof gradientStatsOnDevice>, layout: Layout): void {
-    const read = pending.tensor.data().finally(() => pending.tensor.dispose());
+    // model.fit runs the step inside tf.tidy: keep the stats tensor alive until its (possibly asynchronous) read ends.
+    const read = tf.keep(pending.tensor).data().finally(() => pending.tensor.dispose());
     this.queue = this.queue.then(async () => {
       try {
         const values = await read;

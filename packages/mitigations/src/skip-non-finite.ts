@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GradguardError, checkNumber } from '@gradguard/core';
-import type { GradientTransformation, TransformState } from './transformation';
+import { type GradientTransformation, type TransformState, keepState } from './transformation';
 
 export interface SkipNonFiniteOptions {
   /**
@@ -52,7 +52,7 @@ export function skipNonFinite(options: SkipNonFiniteOptions = {}): GradientTrans
   const maxConsecutive = checkNumber('skipNonFinite', 'maxConsecutive', options.maxConsecutive ?? 10, { min: 0, integer: true });
   return {
     name: 'skipNonFinite',
-    init: () => ({
+    init: () => keepState({
       transform: 'skipNonFinite',
       ok: tf.scalar(true, 'bool'),
       consecutive: tf.scalar(0),
@@ -75,7 +75,7 @@ export function skipNonFinite(options: SkipNonFiniteOptions = {}): GradientTrans
         };
       });
       tf.dispose([state.ok, state.consecutive, state.total]);
-      return [next.out, { transform: 'skipNonFinite', ok: next.ok, consecutive: next.consecutive, total: next.total }];
+      return [next.out, keepState({ transform: 'skipNonFinite', ok: next.ok, consecutive: next.consecutive, total: next.total })];
     },
     shouldApply: (state) => state.ok,
     probe: (state) => ({ consecutive: state.consecutive, total: state.total }),

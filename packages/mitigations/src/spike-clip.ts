@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNumber } from '@gradguard/core';
-import type { GradientTransformation, TensorMap, TransformState } from './transformation';
+import { type GradientTransformation, type TensorMap, type TransformState, keepState } from './transformation';
 
 export interface SpikeClipOptions {
   /** θ: an entry is a spike when g² > θ · v̂. Default 5000, the paper's. */
@@ -33,7 +33,7 @@ export function spikeClip(options: SpikeClipOptions = {}): GradientTransformatio
   if (beta2 === 1) checkNumber('spikeClip', 'beta2', beta2, { min: 0, max: 0.999999 });
   return {
     name: 'spikeClip',
-    init: (params) => ({
+    init: (params) => keepState({
       transform: 'spikeClip',
       count: 0,
       moments: Object.fromEntries(Object.entries(params).map(([n, p]) => [n, tf.zeros(p.shape)])),
@@ -63,7 +63,7 @@ export function spikeClip(options: SpikeClipOptions = {}): GradientTransformatio
         if (n in moments) v.dispose();
         else moments[n] = v; // a variable without a gradient this step keeps its moment
       }
-      return [out, { transform: 'spikeClip', count: t + 1, moments }];
+      return [out, keepState({ transform: 'spikeClip', count: t + 1, moments })];
     },
   };
 }

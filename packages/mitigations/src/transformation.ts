@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * The state of a transformation: a plain readonly object tagged with the transformation's name, holding numbers and
@@ -76,4 +76,23 @@ export function disposeNew(out: TensorMap, ...kept: TensorMap[]): void {
   const keep = new Set<tf.Tensor>();
   for (const k of kept) for (const t of Object.values(k)) keep.add(t);
   for (const t of Object.values(out)) if (!keep.has(t) && !t.isDisposed) t.dispose();
+}
+
+/**
+ * Marks every tensor of a state with `tf.keep`, so that a state made inside a `tf.tidy` (as `model.fit` runs each
+ * step) survives it. Returns the state. Stateful transformations call it on what `init` and `update` return.
+ */
+export function keepState<S>(state: S): S {
+  const seen = new Set<unknown>();
+  const walk = (x: unknown): void => {
+    if (x == null || typeof x !== 'object' || seen.has(x)) return;
+    seen.add(x);
+    if (typeof (x as tf.Tensor).dispose === 'function' && 'dataId' in (x as object)) {
+      tf.keep(x as tf.Tensor);
+      return;
+    }
+    for (const v of Array.isArray(x) ? x : Object.values(x)) walk(v);
+  };
+  walk(state);
+  return state;
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkNumber } from '@gradguard/core';
-import { globalNorm, scaleAll } from './internal';
-import type { GradientTransformation, TransformState } from './transformation';
+import { globalNorm, scaleAll, scaleToBound } from './internal';
+import { type GradientTransformation, type TransformState, keepState } from './transformation';
 
 export interface ZClipOptions {
   /** z-score above which a norm counts as a spike. Default 2.5. */
@@ -10,6 +10,11 @@ export interface ZClipOptions {
   readonly alpha?: number;
   /** Steps whose norms seed the mean and variance before any clipping. Default 25. */
   readonly warmup?: number;
+  /**
+   * A global-norm bound applied during warm-up (ZClip's `max_grad_norm` fallback). Default none: warm-up steps pass
+   * unclipped, as in the paper, so a run that explodes at its first steps needs it.
+   */
+  readonly maxNorm?: number;
 }
 
 export interface ZClipState extends TransformState {
@@ -32,7 +37,8 @@ export interface ZClipState extends TransformState {
  * variance σ²:
  *   z = (g − μ) / σ;  if z > zThreshold: g* = μ + zThreshold² · σ / z, the gradients are scaled by (g*) / g; else g* = g;
  *   then μ ← α·μ + (1−α)·g*,  σ² ← α·σ² + (1−α)·(g* − μ)²  (with the new μ): the EMA sees the clipped norm.
- * During the first `warmup` steps nothing is clipped; their norms seed μ and σ² (population mean and variance).
+ * During the first `warmup` steps nothing is clipped (or, with `maxNorm`, the global norm is clipped to it); their
+ * (clipped) norms seed μ and σ² (population mean and variance).
  *
  * An all-zero gradient passes unchanged. A non-finite norm is neither clipped (NaN stays NaN: put `skipNonFinite()`
  * first) nor allowed into the statistics. If σ is 0 any norm above μ is clipped to μ.
@@ -41,9 +47,10 @@ export function zClip(options: ZClipOptions = {}): GradientTransformation<ZClipS
   const zThreshold = checkNumber('zClip', 'zThreshold', options.zThreshold ?? 2.5, { exclusiveMin: 0 });
   const alpha = checkNumber('zClip', 'alpha', options.alpha ?? 0.97, { min: 0, max: 1 });
   const warmup = checkNumber('zClip', 'warmup', options.warmup ?? 25, { min: 1, integer: true });
+  const maxNorm = options.maxNorm === undefined ? undefined : checkNumber('zClip', 'maxNorm', options.maxNorm, { exclusiveMin: 0 });
   return {
     name: 'zClip',
-    init: () => ({
+    init: () => keepState({
       transform: 'zClip',
       count: 0,
       warmupNorms: tf.zeros([warmup]) as tf.Tensor1D,
@@ -58,8 +65,10 @@ export function zClip(options: ZClipOptions = {}): GradientTransformation<ZClipS
         const g = globalNorm(grads);
         const finite = tf.isFinite(g);
         if (t < warmup) {
+          const scale = maxNorm === undefined ? tf.scalar(1) : scaleToBound(g, maxNorm);
+          const seen = maxNorm === undefined ? g : tf.minimum(g, maxNorm);
           const at = tf.equal(tf.range(0, warmup, 1, 'int32'), t);
-          const warmupNorms = tf.where<tf.Tensor>(at, tf.where(finite, g, tf.zerosLike(g)), state.warmupNorms) as tf.Tensor1D;
+          const warmupNorms = tf.where<tf.Tensor>(at, tf.where(finite, seen, tf.zerosLike(g)), state.warmupNorms) as tf.Tensor1D;
           const valid = tf.where<tf.Tensor>(at, tf.cast(finite, 'float32'), state.valid) as tf.Tensor1D;
           let mean = state.mean;
           let variance = state.variance;
@@ -68,7 +77,8 @@ export function zClip(options: ZClipOptions = {}): GradientTransformation<ZClipS
             mean = tf.div(tf.sum(tf.mul(warmupNorms, valid)), n);
             variance = tf.div(tf.sum(tf.mul(tf.square(tf.sub(warmupNorms, mean)), valid)), n);
           }
-          return { out: { ...grads }, warmupNorms, valid, mean: tf.clone(mean), variance: tf.clone(variance), scale: tf.scalar(1) };
+          const out = maxNorm === undefined ? { ...grads } : scaleAll(grads, scale);
+          return { out, warmupNorms, valid, mean: tf.clone(mean), variance: tf.clone(variance), scale };
         }
         const sigma = tf.sqrt(state.variance);
         const z = tf.div(tf.sub(g, state.mean), sigma);
@@ -95,7 +105,7 @@ export function zClip(options: ZClipOptions = {}): GradientTransformation<ZClipS
       state.scale.dispose();
       return [
         out,
-        {
+        keepState({
           transform: 'zClip',
           count: t + 1,
           warmupNorms: next.warmupNorms,
@@ -103,7 +113,7 @@ export function zClip(options: ZClipOptions = {}): GradientTransformation<ZClipS
           mean: next.mean as tf.Scalar,
           variance: next.variance as tf.Scalar,
           scale: next.scale as tf.Scalar,
-        },
+        }),
       ];
     },
     probe: (state) => ({ mean: state.mean, variance: state.variance, scale: state.scale }),
