@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs';
+import { expectNoLeak } from '@gradguard/vitest-config/tensors';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { inspectModel } from './inspect-model';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('inspectModel', () => {
+  it('measures each GRU gate, reports LSTM/GRU radius > 1 as info and a contracting SimpleRNN over long T as vanishing', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.simpleRNN({ units: 4, inputShape: [40, 2], returnSequences: true, name: 'slow', recurrentInitializer: tf.initializers.orthogonal({ gain: 0.5, seed: 1 }) }),
+        tf.layers.gru({ units: 3, name: 'gru', recurrentInitializer: tf.initializers.orthogonal({ gain: 1.5, seed: 2 }) }),
+        tf.layers.dense({ units: 1, name: 'head' }),
+      ],
+    });
+    const report = await expectNoLeak(() => inspectModel(model));
+    expect(report.recurrent.map((r) => `${r.layer}:${r.gate}`)).toEqual(['slow:all', 'gru:z', 'gru:r', 'gru:h']);
+    expect(Math.abs(report.recurrent[0]!.spectralRadius - 0.5)).toBeLessThan(1e-3);
+    const slow = report.findings.find((f) => f.layer === 'slow')!;
+    expect(slow).toMatchObject({ problem: 'vanishing-gradient', severity: 'info' });
+    expect(slow.message).toContain('r = 0.5 < 1: gradients through T = 40 steps can shrink like r^T = 9.09e-13');
+    // orthogonal [3, 9] × 1.5 leaves every gate block below radius 1 here: nothing to say about the GRU yet.
+    expect(Math.max(...report.recurrent.slice(1).map((r) => r.spectralRadius))).toBeLessThan(1);
+    expect(report.findings.find((f) => f.layer === 'gru')).toBeUndefined();
+    // Give gate z radius 1.3: reported, as info only (the gates usually contain it).
+    const gru = model.getLayer('gru');
+    const [k, , b] = gru.getWeights();
+    const known = tf.tidy(() => tf.concat([tf.diag(tf.tensor1d([1.3, 0.2, 0.1])), tf.diag(tf.tensor1d([0.5, 0.5, 0.5])), tf.diag(tf.tensor1d([0.2, 0.2, 0.2]))], 1));
+    gru.setWeights([k!, known, b!]);
+    known.dispose();
+    const again = await inspectModel(model);
+    expect(again.findings.find((f) => f.layer === 'gru')).toMatchObject({ problem: 'recurrent-instability', severity: 'info', evidence: { gate: 'z' } });
+    expect(again.findings.find((f) => f.layer === 'gru')!.evidence.spectralRadius as number).toBeCloseTo(1.3, 3);
+    expect(report.diagnoses.every((d) => d.detector === 'inspectModel' && d.step === 0 && d.phase === 'onset')).toBe(true);
+    model.dispose();
+  });
+
+  it('flags a large initial weight scale, RMS·√fan-in against He', async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 64, inputShape: [64], name: 'big', kernelInitializer: tf.initializers.constant({ value: 1 }) }),
+        tf.layers.dense({ units: 1, name: 'ok', kernelInitializer: tf.initializers.heNormal({ seed: 1 }) }),
+      ],
+    });
+    const report = await inspectModel(model);
+    // ones: RMS 1, fan-in 64 → gain 8.
+    expect(report.initialGains.find((g) => g.layer === 'big')!.gain).toBeCloseTo(8, 5);
+    expect(report.initialGains.find((g) => g.layer === 'ok')!.gain).toBeLessThan(2.5);
+    const [f] = report.findings.filter((x) => x.evidence.initialGain !== undefined);
+    expect(f).toMatchObject({ problem: 'exploding-gradient', severity: 'warning', layer: 'big' });
+    expect(f!.message).toContain('RMS·√fan-in = 8, 5.657× He');
+    model.dispose();
+  });
+
+  it('counts weighted layers between normalization layers; a BatchNormalization breaks the run', async () => {
+    const deep = (norm: boolean): tf.Sequential => {
+      const m = tf.sequential();
+      for (let i = 0; i < 12; i++) {
+        m.add(tf.layers.dense({ units: 4, activation: 'relu', ...(i === 0 ? { inputShape: [4] } : {}) }));
+        if (norm && i === 5) m.add(tf.layers.batchNormalization());
+      }
+      return m;
+    };
+    const plain = deep(false);
+    const normed = deep(true);
+    const a = await inspectModel(plain);
+    const b = await inspectModel(normed);
+    expect(a.depthWithoutNormalization).toBe(12);
+    expect(a.findings.find((f) => f.evidence.depth === 12)).toMatchObject({ problem: 'exploding-gradient', severity: 'info' });
+    expect(b.depthWithoutNormalization).toBe(6);
+    expect(b.findings).toEqual([]);
+    plain.dispose();
+    normed.dispose();
+  });
+
+  it('rejects what is not a model', async () => {
+    await expect(inspectModel({} as never)).rejects.toThrow(/inspectModel: expected a tfjs LayersModel/);
+    const m = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [1] })] });
+    await expect(inspectModel(m, { maxInitialGain: 0 })).rejects.toThrow('maxInitialGain must be a number > 0, got 0');
+    m.dispose();
+  });
+});
