@@ -17,3 +17,10 @@ export function createRandom(seed: number): () => number {
 export function randomInt(random: () => number, n: number): number {
   return Math.min(n - 1, Math.floor(random() * n));
 }
+
+/** A standard normal sample from a PRNG (Box–Muller). */
+export function randomNormal(random: () => number): number {
+  const u = 1 - random(); // (0, 1], so the log is finite
+  const v = random();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
