@@ -1,8 +1,14 @@
 import { Command, Option } from 'commander';
 import { BACKENDS, activateBackend } from './backend';
+import { compare } from './commands/compare';
 import { demo } from './commands/demo';
+import { diagnose } from './commands/diagnose';
+import { doctor } from './commands/doctor';
+import { report } from './commands/report';
+import { type TrainOptions, train } from './commands/train';
 import { EXIT, describeFailure } from './errors';
-import { intAtLeast } from './options';
+import { intAtLeast, numberAtLeast, numberBetween, positiveNumber } from './options';
+import { ACTIVATIONS, MODELS, OPTIMIZERS, TASKS } from './zoo';
 
 const program = new Command();
 program
@@ -19,8 +25,13 @@ program
 Exit codes: 0 healthy · 1 problems found · 2 usage or input error.
 
 Examples:
-  $ gradguard demo                 # unguarded vs clipped SimpleRNN, side by side
-  $ gradguard demo --json          # the same, as JSON on stdout`,
+  $ gradguard demo                                   # unguarded vs clipped SimpleRNN, side by side
+  $ gradguard train --recurrent-gain 1.5 --lr 0.1 --log run.jsonl --html run.html
+  $ gradguard train --clip-global-norm 1 --log clipped.jsonl --tensorboard tb/
+  $ gradguard diagnose run.jsonl                     # re-run the detectors over a saved run
+  $ gradguard report run.jsonl -o report.html        # one self-contained HTML file
+  $ gradguard compare run.jsonl clipped.jsonl        # did the mitigation help?
+  $ gradguard doctor model.json --probe 3            # static checks of a saved tfjs model`,
   );
 
 program
@@ -35,6 +46,107 @@ program
   .action(async (opts: { out: string; seed: number; epochs: number; json?: boolean; quiet?: boolean }) => {
     const backend = await activateBackend(program.opts().backend as string);
     process.exitCode = await demo({ out: opts.out, seed: opts.seed, epochs: opts.epochs, json: !!opts.json, quiet: !!opts.quiet }, backend);
+  });
+
+program
+  .command('train')
+  .description('Train a model on a task with any optimizer and mitigation, watching every step; write logs and reports.')
+  .addOption(new Option('--model <name>', 'model').choices([...MODELS]).default('simple-rnn'))
+  .addOption(new Option('--task <name>', 'task').choices([...TASKS]).default('adding'))
+  .option('--seq-len <T>', 'time steps per sequence', intAtLeast(2), 50)
+  .option('--units <n>', 'hidden units per layer', intAtLeast(1), 32)
+  .addOption(new Option('--activation <name>', 'SimpleRNN recurrence / MLP hidden activation').choices([...ACTIVATIONS]).default('relu'))
+  .option('--recurrent-gain <g>', 'gain (spectral radius) of the orthogonal recurrent kernel', positiveNumber, 1)
+  .option('--depth <n>', 'hidden layers of the MLP', intAtLeast(1), 4)
+  .option('--samples <n>', 'training sequences', intAtLeast(1), 640)
+  .option('--epochs <n>', 'passes over the data', intAtLeast(1), 1)
+  .option('--steps <n>', 'stop after this many optimizer steps (overrides --epochs)', intAtLeast(1))
+  .option('--batch <n>', 'batch size', intAtLeast(1), 32)
+  .addOption(new Option('--optimizer <name>', 'optimizer').choices([...OPTIMIZERS]).default('sgd'))
+  .option('--lr <rate>', 'learning rate', positiveNumber, 0.01)
+  .option('--clip-global-norm <n>', 'mitigation: clipByGlobalNorm(n), the global L2 norm of all gradients', positiveNumber)
+  .option('--clip-norm <n>', 'mitigation: clipByNorm(n), each gradient tensor to L2 norm n', positiveNumber)
+  .option('--clip-value <v>', 'mitigation: clipByValue(v), each entry to [-v, v]', positiveNumber)
+  .option('--adaptive-clip <lambda>', 'mitigation: adaptiveGradClip(lambda), unit-wise ‖g‖/‖w‖ bound (AGC)', positiveNumber)
+  .option('--auto-clip [percentile]', 'mitigation: autoClip, clip to a percentile of past norms (default 10)', numberBetween(0, 100))
+  .option('--z-clip [z]', 'mitigation: zClip, clip norm spikes by z-score (default 2.5)', positiveNumber)
+  .option('--spike-clip [theta]', 'mitigation: spikeClip, clip coordinates above theta × their running second moment', positiveNumber)
+  .option('--skip-non-finite', 'mitigation: skipNonFinite, skip updates with NaN/Infinity gradients')
+  .option('--weight-decay <rate>', 'mitigation: decoupledWeightDecay(rate), AdamW-style', numberAtLeast(0))
+  .option('--lr-backoff [factor]', 'mitigation: multiply the LR by factor (default 0.5) on each diagnosed explosion', numberBetween(0, 1))
+  .option('--lr-warmup <steps>', 'mitigation: linear learning-rate warm-up over this many steps', intAtLeast(1))
+  .option('--rollback', 'mitigation: restore the last good weights when training diverges, at a lower LR')
+  .option('--no-stop', 'keep training after the loss turns NaN (default: stop, the weights are lost)')
+  .option('--seed <n>', 'seed for weights and data', intAtLeast(0), 1)
+  .option('--log <run.jsonl>', 'write the JSONL run log')
+  .option('--html <report.html>', 'write the self-contained HTML report')
+  .option('--tensorboard <dir>', 'write TensorBoard event files into this directory')
+  .option('--json', 'print the result as JSON on stdout (no live view)')
+  .option('-q, --quiet', 'only the summary')
+  .addHelpText(
+    'after',
+    `
+Mitigations combine in a fixed order: skip-non-finite → spike-clip → clip-value → clip-norm → adaptive-clip →
+z-clip → auto-clip → clip-global-norm → weight-decay; the learning-rate policies and rollback act in the optimizer.
+Exit code 1 when the run went non-finite or a warning or critical problem was diagnosed.
+
+Examples:
+  $ gradguard train --recurrent-gain 1.5 --lr 0.1 --steps 40 --log exploding.jsonl
+  $ gradguard train --recurrent-gain 1.5 --lr 0.1 --steps 40 --clip-global-norm 1 --log clipped.jsonl --html clipped.html
+  $ gradguard train --model lstm --optimizer adam --lr 0.003 --epochs 3 --tensorboard runs/tb
+  $ gradguard train --model mlp --depth 12 --activation tanh --skip-non-finite --lr-backoff --json`,
+  )
+  .action(async (opts: TrainOptions) => {
+    const backend = await activateBackend(program.opts().backend as string);
+    process.exitCode = await train(opts, backend);
+  });
+
+program
+  .command('diagnose')
+  .description("Re-run gradguard's detectors over a saved run log and print the diagnoses with advice.")
+  .argument('<run.jsonl>', 'a run log written by train, demo or createJsonlFileSink')
+  .option('--json', 'print the diagnoses as JSON on stdout')
+  .addHelpText('after', '\nExit code 1 when a warning or critical problem is found.\n\nExamples:\n  $ gradguard diagnose runs/demo-unguarded.jsonl\n  $ gradguard diagnose run.jsonl --json | jq .diagnoses')
+  .action((path: string, opts: { json?: boolean }) => {
+    process.exitCode = diagnose(path, { json: !!opts.json });
+  });
+
+program
+  .command('report')
+  .description('Render a saved run as one self-contained HTML file (charts, diagnoses, advice; opens offline).')
+  .argument('<run.jsonl>', 'a run log')
+  .requiredOption('-o, --out <report.html>', 'where to write the HTML report')
+  .option('--tensorboard <dir>', 'also write TensorBoard event files into this directory')
+  .addHelpText('after', '\nExamples:\n  $ gradguard report run.jsonl -o report.html\n  $ gradguard report run.jsonl -o report.html --tensorboard tb/ && tensorboard --logdir tb/')
+  .action((path: string, opts: { out: string; tensorboard?: string }) => {
+    process.exitCode = report(path, opts);
+  });
+
+program
+  .command('compare')
+  .description('Two runs side by side: finite or not, first non-finite step, losses, norms, and where they diverged.')
+  .argument('<a.jsonl>', 'the first run log (e.g. unguarded)')
+  .argument('<b.jsonl>', 'the second run log (e.g. with a mitigation)')
+  .option('--rtol <x>', 'relative difference at which two steps count as diverged', positiveNumber, 1e-3)
+  .option('--json', 'print the comparison as JSON on stdout')
+  .addHelpText('after', '\nExit code 1 when either run went non-finite or had a warning or critical problem.\n\nExamples:\n  $ gradguard compare runs/demo-unguarded.jsonl runs/demo-guarded.jsonl')
+  .action((a: string, b: string, opts: { rtol: number; json?: boolean }) => {
+    process.exitCode = compare(a, b, { rtol: opts.rtol, json: !!opts.json });
+  });
+
+program
+  .command('doctor')
+  .description('Static checks of a saved tfjs LayersModel (model.json + weight files): recurrent spectral radius, depth without normalization, initial weight scales; optionally a probe of initial gradient norms.')
+  .argument('<model.json>', 'a model saved with model.save(), weight shards beside it')
+  .option('--probe [steps]', 'train this many SGD steps (default 3) on random data and show per-layer gradient norms', intAtLeast(1))
+  .option('--seq-len <T>', 'time steps for a recurrent input of open length (probe)', intAtLeast(1), 20)
+  .option('--seed <n>', 'seed of the probe data', intAtLeast(0), 1)
+  .option('--json', 'print the findings as JSON on stdout')
+  .addHelpText('after', '\nExit code 1 when a warning or critical problem is found.\n\nExamples:\n  $ gradguard doctor my-model/model.json\n  $ gradguard doctor my-model/model.json --probe 5 --json')
+  .action(async (path: string, opts: { probe?: number | true; seqLen: number; seed: number; json?: boolean }) => {
+    const backend = await activateBackend(program.opts().backend as string);
+    const probe = opts.probe === true ? 3 : opts.probe;
+    process.exitCode = await doctor(path, { ...(probe !== undefined ? { probe } : {}), seqLen: opts.seqLen, seed: opts.seed, json: !!opts.json }, backend);
   });
 
 async function main(): Promise<void> {

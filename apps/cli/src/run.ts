@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Diagnosis, type StepStatistics, createMonitor } from '@gradguard/core';
-import { type GradientTransformation, guard } from '@gradguard/mitigations';
+import { type GradientTransformation, type LearningRateControl, guard } from '@gradguard/mitigations';
 import { type RunSink, createRecorder } from '@gradguard/reporter';
 import { createConsoleSink, createJsonlFileSink } from '@gradguard/reporter/node';
 
@@ -24,6 +24,12 @@ export interface TrainRunOptions {
   /** End the run cleanly once the loss or the weights are no longer finite (there is nothing left to learn). */
   readonly stopOnNonFinite: boolean;
   readonly extraSinks?: readonly RunSink[];
+  /** Stop after this many optimizer steps (batches), even mid-epoch. */
+  readonly maxSteps?: number;
+  /** Learning-rate warm-up / back-off, passed to `guard`. */
+  readonly learningRate?: LearningRateControl;
+  /** Restore the last good weights on divergence (guard's rollback). */
+  readonly rollback?: boolean;
 }
 
 export interface TrainRunResult {
@@ -46,9 +52,15 @@ export interface TrainRunResult {
  */
 export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   const monitor = createMonitor();
-  const guarded = guard(o.optimizer, { monitor, model: o.model, ...(o.transform ? { transform: o.transform } : {}) });
+  const guarded = guard(o.optimizer, {
+    monitor,
+    model: o.model,
+    ...(o.transform ? { transform: o.transform } : {}),
+    ...(o.learningRate ? { learningRate: o.learningRate } : {}),
+    ...(o.rollback ? { rollback: true } : {}),
+  });
   const samples = o.xs.shape[0]!;
-  const totalSteps = o.epochs * Math.ceil(samples / o.batchSize);
+  const totalSteps = Math.min(o.epochs * Math.ceil(samples / o.batchSize), o.maxSteps ?? Number.POSITIVE_INFINITY);
   const sinks: RunSink[] = [...(o.extraSinks ?? [])];
   if (o.console) sinks.push(createConsoleSink({ totalSteps, label: o.label }));
   if (o.logPath) sinks.push(createJsonlFileSink(o.logPath));
@@ -82,6 +94,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
             reason = `loss and gradients non-finite since step ${firstNonFiniteStep}: the weights are lost`;
             o.model.stopTraining = true;
           }
+          if (o.maxSteps !== undefined && guarded.step >= o.maxSteps) o.model.stopTraining = true;
         },
       },
     });

@@ -20,3 +20,6 @@ export {
   fileVersionEvent,
 } from './tensorboard';
 export type { TensorBoardEvent, TensorBoardValue, TensorBoardHistogram } from './tensorboard';
+export { createMemorySink } from './memory-sink';
+export type { MemorySink } from './memory-sink';
+export { toStepStatistics } from './step-statistics';

@@ -61,7 +61,10 @@ export function readRunLogFile(path: string): RunLog {
   try {
     return parseRunLog(text);
   } catch (e) {
-    if (e instanceof RunLogError) throw new RunLogError(`${path}: ${e.message}`, undefined);
+    if (e instanceof RunLogError) {
+      const message = e.hint ? e.message.slice(0, e.message.length - e.hint.length).trimEnd() : e.message;
+      throw new RunLogError(`${path}: ${message}`, undefined, e.hint);
+    }
     throw e;
   }
 }

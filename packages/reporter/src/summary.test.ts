@@ -46,3 +46,22 @@ describe('findDivergence', () => {
     expect(findDivergence(a, nanOnly)).toEqual({ step: 3, reason: 'only the first run has non-finite values' });
   });
 });
+
+describe('createMemorySink + toStepStatistics', () => {
+  it('collects a run as a RunLog whose steps convert back to detector input', async () => {
+    const { createMemorySink } = await import('./memory-sink');
+    const { toStepStatistics } = await import('./step-statistics');
+    const { createRecorder } = await import('./recorder');
+    const sink = createMemorySink();
+    const rec = createRecorder({ name: 'mem', sinks: [sink] });
+    rec.step({
+      step: 0, variables: [], globalNorm: 5, preClipNorm: 5, postClipNorm: 5, scale: 1, skipped: false, maxAbs: 4, nonFinite: 0, size: 30, loss: 0.5,
+      layers: [{ layer: 'a', size: 10, norm: 3, maxAbs: 2, nonFinite: 0, zeros: 1 }, { layer: 'b', size: 20, norm: 4, maxAbs: 4, nonFinite: 0, zeros: 0 }],
+    });
+    await rec.end('completed');
+    expect(sink.log.end).toMatchObject({ status: 'completed', steps: 1, finalLoss: 0.5 });
+    const s = toStepStatistics(sink.log.steps[0]!);
+    expect(s).toMatchObject({ step: 0, size: 30, globalNorm: 5, loss: 0.5, layers: [{ layer: 'a', norm: 3 }, { layer: 'b', norm: 4 }] });
+    expect(s.learningRate).toBeUndefined(); // null in the log means unknown
+  });
+});

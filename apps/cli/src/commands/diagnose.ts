@@ -1,0 +1,58 @@
+import { type Diagnosis, createMonitor, formatNumber as fmt } from '@gradguard/core';
+import { summarizeRun, toStepStatistics } from '@gradguard/reporter';
+import { readRunLogFile } from '@gradguard/reporter/node';
+import { EXIT } from '../errors';
+
+export interface DiagnoseOptions {
+  readonly json?: boolean;
+}
+
+const ICON: Record<Diagnosis['severity'], string> = { critical: '✖', warning: '▲', info: '•' };
+
+/**
+ * Re-runs the default detectors of @gradguard/core over the steps of a saved run and prints what they find. The
+ * verdict comes from the detectors of this version, not from the diagnoses stored in the log, so an old log gains
+ * newer rules. Exit code 1 when any warning or critical problem is found.
+ */
+export function diagnose(path: string, o: DiagnoseOptions): number {
+  const log = readRunLogFile(path);
+  const monitor = createMonitor();
+  for (const s of log.steps) monitor.observe(toStepStatistics(s));
+  const diagnoses = monitor.diagnoses;
+  const problems = diagnoses.filter((d) => d.phase !== 'recovery' && d.severity !== 'info');
+  const summary = summarizeRun(log);
+  if (o.json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          log: path,
+          name: log.header.name,
+          steps: log.steps.length,
+          truncated: log.truncated,
+          finished: log.end !== undefined,
+          firstNonFiniteStep: summary.firstNonFiniteStep,
+          maxPreClipNorm: summary.maxPreClipNorm,
+          healthy: problems.length === 0,
+          diagnoses: diagnoses.map((d) => ({ step: d.step, problem: d.problem, severity: d.severity, phase: d.phase, layer: d.layer ?? null, detector: d.detector, message: d.message, advice: d.advice })),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return problems.length === 0 ? EXIT.healthy : EXIT.problems;
+  }
+  const out: string[] = [];
+  const h = log.header;
+  out.push(
+    `${h.name}: ${log.steps.length} steps${h.model ? ` of ${h.model.name} (${h.model.params.toLocaleString('en-US')} params)` : ''}` +
+      `${log.end ? `, ${log.end.status}` : ', unfinished'}${log.truncated ? ' (last line cut off: the run was killed mid-write)' : ''}`,
+  );
+  if (diagnoses.length === 0) out.push('', `No problems found: gradients finite, largest global norm ${fmt(summary.maxPreClipNorm)}.`);
+  for (const d of diagnoses) {
+    out.push('', `${ICON[d.severity]} step ${d.step} ${d.severity} ${d.problem}${d.layer ? ` in layer "${d.layer}"` : ''} (${d.phase})`, `    ${d.message}`);
+    for (const a of d.advice.slice(0, 3)) out.push(`    try ${a.remedy}: ${a.detail}`);
+  }
+  out.push('', problems.length === 0 ? 'healthy' : `${problems.length} problem${problems.length === 1 ? '' : 's'} found (exit code 1)`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  return problems.length === 0 ? EXIT.healthy : EXIT.problems;
+}

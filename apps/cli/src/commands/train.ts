@@ -1,0 +1,154 @@
+import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { formatNumber as fmt } from '@gradguard/core';
+import { type RunSink, createMemorySink, table } from '@gradguard/reporter';
+import { createTensorBoardSink, writeHtmlReport } from '@gradguard/reporter/node';
+import type { BackendReport } from '../backend';
+import { EXIT } from '../errors';
+import { type MitigationFlags, buildMitigations } from '../mitigation-flags';
+import { evaluateMse, trainRun } from '../run';
+import { type ActivationName, type ModelName, type OptimizerName, type TaskName, buildModel, buildOptimizer, buildTask } from '../zoo';
+
+export interface TrainOptions extends MitigationFlags {
+  readonly model: ModelName;
+  readonly task: TaskName;
+  readonly seqLen: number;
+  readonly units: number;
+  readonly activation: ActivationName;
+  readonly recurrentGain: number;
+  readonly depth: number;
+  readonly samples: number;
+  readonly epochs: number;
+  readonly steps?: number;
+  readonly batch: number;
+  readonly optimizer: OptimizerName;
+  readonly lr: number;
+  readonly seed: number;
+  readonly log?: string;
+  readonly html?: string;
+  readonly tensorboard?: string;
+  readonly json?: boolean;
+  readonly quiet?: boolean;
+  /** Keep training after the loss turns NaN (commander's --no-stop). */
+  readonly stop: boolean;
+}
+
+const ensureDir = (path: string): void => {
+  mkdirSync(dirname(path), { recursive: true });
+};
+
+/**
+ * Trains one model with the chosen optimizer and mitigations, watching every step; writes the run log, HTML report
+ * and TensorBoard events asked for. Exit code 1 when the run went non-finite or a warning or critical problem was
+ * diagnosed, else 0.
+ */
+export async function train(o: TrainOptions, backend: BackendReport): Promise<number> {
+  const m = buildMitigations(o);
+  const batchesPerEpoch = Math.ceil(o.samples / o.batch);
+  const epochs = o.steps !== undefined ? Math.ceil(o.steps / batchesPerEpoch) : o.epochs;
+  const data = buildTask({ task: o.task, sequenceLength: o.seqLen, samples: o.samples, seed: o.seed });
+  const model = buildModel({ model: o.model, sequenceLength: o.seqLen, units: o.units, activation: o.activation, recurrentGain: o.recurrentGain, depth: o.depth, seed: o.seed });
+  const memory = createMemorySink();
+  const sinks: RunSink[] = [memory];
+  let tensorboard: ReturnType<typeof createTensorBoardSink> | undefined;
+  if (o.tensorboard) sinks.push((tensorboard = createTensorBoardSink(o.tensorboard)));
+  if (o.log) ensureDir(o.log);
+  const name = `${o.model}-${o.task}`;
+  const live = !o.json && !o.quiet;
+  const config = {
+    model: o.model,
+    task: o.task,
+    sequenceLength: o.seqLen,
+    units: o.units,
+    activation: o.activation,
+    recurrentGain: o.recurrentGain,
+    ...(o.model === 'mlp' ? { depth: o.depth } : {}),
+    samples: o.samples,
+    batchSize: o.batch,
+    optimizer: o.optimizer,
+    learningRate: o.lr,
+    seed: o.seed,
+    transform: m.description,
+    ...(o.clipGlobalNorm !== undefined ? { clipGlobalNorm: o.clipGlobalNorm } : {}),
+  };
+  if (live) {
+    process.stderr.write(`gradguard train — ${o.model} on ${o.task} (T = ${o.seqLen}), ${o.optimizer} lr ${o.lr}, batch ${o.batch}, mitigations: ${m.description}, seed ${o.seed}, backend ${backend.name}\n`);
+  }
+  let result;
+  try {
+    result = await trainRun({
+      label: 'train',
+      name,
+      model,
+      xs: data.xs,
+      ys: data.ys,
+      optimizer: buildOptimizer(o.optimizer, o.lr),
+      ...(m.transform ? { transform: m.transform } : {}),
+      ...(m.learningRate ? { learningRate: m.learningRate } : {}),
+      rollback: m.rollback,
+      loss: data.loss,
+      epochs,
+      batchSize: o.batch,
+      backend: backend.name,
+      config,
+      ...(o.log ? { logPath: o.log } : {}),
+      console: live,
+      stopOnNonFinite: o.stop && !o.skipNonFinite && !m.rollback,
+      extraSinks: sinks,
+      ...(o.steps !== undefined ? { maxSteps: o.steps } : {}),
+    });
+  } catch (e) {
+    model.dispose();
+    tf.dispose([data.xs, data.ys]);
+    throw e;
+  }
+  const mse = await evaluateMse(model, data.xs, data.ys);
+  model.dispose();
+  tf.dispose([data.xs, data.ys]);
+  if (o.html) {
+    ensureDir(o.html);
+    writeHtmlReport(o.html, memory.log);
+  }
+  const problems = result.diagnoses.filter((d) => d.phase !== 'recovery' && d.severity !== 'info');
+  const healthy = result.firstNonFiniteStep === null && result.weightsFinite && problems.length === 0;
+  if (o.json) {
+    const out = {
+      backend: backend.name,
+      config,
+      steps: result.steps,
+      stoppedEarly: result.stoppedEarly,
+      reason: result.reason ?? null,
+      firstNonFiniteStep: result.firstNonFiniteStep,
+      finalLoss: result.finalLoss,
+      trainMse: mse,
+      maxPreClipNorm: result.maxPreClipNorm,
+      clippedSteps: result.clippedSteps,
+      weightsFinite: result.weightsFinite,
+      healthy,
+      diagnoses: result.diagnoses.map((d) => ({ step: d.step, problem: d.problem, severity: d.severity, phase: d.phase, layer: d.layer ?? null, message: d.message })),
+      files: { log: o.log ?? null, html: o.html ?? null, tensorboard: tensorboard?.path ?? null },
+      seconds: result.seconds,
+    };
+    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  } else {
+    const rows: (string | number)[][] = [
+      ['steps', `${result.steps}${result.stoppedEarly ? ` (stopped: ${result.reason})` : ''}`],
+      ['first non-finite step', result.firstNonFiniteStep ?? '—'],
+      ['largest pre-clip ‖g‖', fmt(result.maxPreClipNorm)],
+      ['steps clipped', `${result.clippedSteps} of ${result.steps}`],
+      ['final training loss', fmt(result.finalLoss)],
+      ['weights finite', result.weightsFinite ? 'yes' : 'no'],
+      ['problems diagnosed', problems.length === 0 ? 'none' : problems.map((d) => `${d.problem} (${d.severity}, step ${d.step})`).join(', ')],
+    ];
+    if (o.log) rows.push(['run log', o.log]);
+    if (o.html) rows.push(['HTML report', o.html]);
+    if (tensorboard?.path) rows.push(['TensorBoard', `${tensorboard.path}  (tensorboard --logdir ${o.tensorboard})`]);
+    const lines = [table(['', name], rows)];
+    const cause = problems.find((d) => d.severity === 'critical') ?? problems[0];
+    if (cause) lines.push('', `Diagnosis: ${cause.message}`, `Fix: ${cause.advice[0]?.detail ?? ''}`);
+    lines.push('', healthy ? 'healthy: no problems found' : 'problems found (exit code 1)');
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return healthy ? EXIT.healthy : EXIT.problems;
+}
