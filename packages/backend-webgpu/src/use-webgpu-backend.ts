@@ -185,8 +185,9 @@ export async function useWebGpuBackend(options: UseWebGpuBackendOptions = {}): P
       if (gpuAdapter == null) {
         skip(
           'no-adapter',
-          'navigator.gpu.requestAdapter() returned null: no usable GPU adapter (a blocklisted driver, or no Vulkan ' +
-            'driver: install one, e.g. libvulkan1 with SwiftShader, and set VK_ICD_FILENAMES).',
+          'navigator.gpu.requestAdapter() returned null: no usable GPU adapter (Chromium on Linux needs ' +
+            '--enable-unsafe-webgpu; the driver may be blocklisted; in Node with the webgpu package, install a Vulkan ' +
+            'driver, e.g. libvulkan1 and SwiftShader, and set VK_ICD_FILENAMES).',
         );
         continue;
       }
