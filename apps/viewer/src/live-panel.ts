@@ -1,0 +1,115 @@
+import * as tf from '@tensorflow/tfjs';
+import { formatNumber as fmt } from '@gradguard/core/run-log';
+import { type BackendInfo, activateBackend } from './backend';
+import { chartData } from './chart-data';
+import { h } from './dom';
+import { LIVE_SETUP, type LiveRun, type LiveSession, startLiveTraining } from './live-training';
+import { createRunCharts } from './run-charts';
+import { diagnosisList, summaryTable } from './run-view';
+
+/**
+ * The "Live training" panel: the CLI demo trained in this browser, unguarded against clipByGlobalNorm, with the
+ * backend report, per-run status, diagnoses and charts updated after every step.
+ */
+export function mountLivePanel(root: HTMLElement): void {
+  const s = LIVE_SETUP;
+  const backendLine = h('p', { class: 'backend', 'data-testid': 'backend' }, 'backend: not started');
+  const steps = h('input', { type: 'number', min: '1', max: '500', value: String(s.steps), 'data-testid': 'steps' });
+  const start = h('button', { type: 'button', 'data-testid': 'start' }, 'Train');
+  const stop = h('button', { type: 'button', 'data-testid': 'stop', disabled: '' }, 'Stop');
+  const status = h('p', { class: 'note', 'data-testid': 'live-status' }, 'Press Train: two runs of the same seeded model, step by step.');
+  const cards = h('div', { class: 'cards' });
+  const chartsRoot = h('div', { class: 'charts', 'data-testid': 'live-charts' });
+  root.append(
+    h(
+      'p',
+      {},
+      `The demo of the gradguard CLI, in your browser: ${s.model}, ${s.task}, SGD lr ${s.learningRate}, batch ${s.batchSize}, seed ${s.seed}. `,
+      'The same model is trained twice on the same batches: ',
+      h('b', {}, 'unguarded'),
+      ', and ',
+      h('b', {}, `guarded by clipByGlobalNorm(${s.maxNorm})`),
+      '. gradguard measures every step on the device (one readback), diagnoses it and advises.',
+    ),
+    backendLine,
+    h('div', { class: 'controls' }, h('label', {}, 'steps ', steps), ' ', start, ' ', stop),
+    status,
+    cards,
+    chartsRoot,
+  );
+  const charts = createRunCharts(chartsRoot);
+  let backend: BackendInfo | undefined;
+  let session: LiveSession | undefined;
+  const downloads: string[] = [];
+
+  const card = (r: LiveRun): HTMLElement => {
+    const last = r.log.steps.at(-1);
+    const line =
+      `${r.status}` +
+      (last ? ` · step ${last.step} · loss ${last.loss === null ? '—' : fmt(last.loss)} · ‖g‖ ${fmt(last.preClipNorm)}` : '') +
+      (r.msPerStep > 0 ? ` · ${r.msPerStep.toFixed(0)} ms/step` : '') +
+      (r.reason ? ` — ${r.reason}` : '');
+    const done = r.status !== 'running' && r.status !== 'waiting';
+    let link: HTMLElement | null = null;
+    if (done && r.jsonl.length > 0) {
+      const url = URL.createObjectURL(new Blob([...r.jsonl], { type: 'application/x-ndjson' }));
+      downloads.push(url);
+      link = h('a', { class: 'button', href: url, download: `live-${r.label}.jsonl`, 'data-testid': 'download' }, 'Download run log');
+    }
+    return h(
+      'article',
+      { class: `run ${r.label}`, 'data-testid': `live-${r.label}`, 'data-status': r.status },
+      h('h2', {}, r.label, ' ', h('span', { class: 'note' }, `transform: ${r.transform}`)),
+      h('p', { class: 'run-status', 'data-testid': 'run-status' }, line),
+      r.log.header ? summaryTable(r.log) : null,
+      link,
+      h('h3', {}, 'Diagnoses'),
+      diagnosisList(r.log),
+    );
+  };
+
+  const update = (runs: readonly LiveRun[]): void => {
+    cards.replaceChildren(...runs.map(card));
+    const withSteps = runs.filter((r) => r.log.steps.length > 0);
+    if (withSteps.length > 0) charts.update(chartData(withSteps.map((r) => r.log), withSteps.map((r) => r.label)));
+  };
+
+  start.addEventListener('click', () => {
+    void (async () => {
+      start.disabled = true;
+      steps.disabled = true;
+      root.dataset.state = 'running';
+      try {
+        if (!backend) {
+          backendLine.textContent = 'backend: starting…';
+          backend = await activateBackend();
+          backendLine.replaceChildren(
+            'backend: ',
+            h('b', { 'data-testid': 'backend-name' }, backend.name),
+            ...backend.details.map((d) => h('span', { class: 'note' }, ` · ${d}`)),
+          );
+        }
+        for (const u of downloads.splice(0)) URL.revokeObjectURL(u);
+        const before = tf.memory().numTensors;
+        status.textContent = 'training…';
+        stop.disabled = false;
+        session = startLiveTraining({ steps: Number(steps.value) || s.steps, backend: backend.name, onUpdate: update });
+        await session.done;
+        const after = tf.memory().numTensors;
+        root.dataset.tensorsBefore = String(before);
+        root.dataset.tensorsAfter = String(after);
+        status.textContent = `done. Tensors in memory: ${before} before, ${after} after (every tensor of the run was disposed${after === before ? '' : ' — NOT: a leak'}).`;
+      } catch (e) {
+        status.textContent = `failed: ${(e as Error).message}`;
+        console.error(e);
+      } finally {
+        session = undefined;
+        root.dataset.state = 'done';
+        start.disabled = false;
+        steps.disabled = false;
+        stop.disabled = true;
+      }
+    })();
+  });
+  stop.addEventListener('click', () => session?.stop());
+}

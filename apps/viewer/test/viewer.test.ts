@@ -1,0 +1,236 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { createMonitor } from '@gradguard/core';
+import { parseRunLog } from '@gradguard/core/run-log';
+import { guard } from '@gradguard/mitigations';
+import { addingProblem, buildSimpleRnn } from '@gradguard/models';
+import { type Browser, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIVE_SETUP } from '../src/live-training';
+import { serveDist } from './static-server';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fixture = (name: string): string => join(here, 'fixtures', name);
+const ARGS = [
+  '--no-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
+
+let server: Awaited<ReturnType<typeof serveDist>>;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await serveDist(join(here, '..', 'dist'));
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+/** A fresh page on the viewer, collecting console errors and uncaught exceptions (each test asserts there are none). */
+async function openViewer(hash = ''): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url + hash);
+  return { page, errors };
+}
+
+/** Pixels of each chart canvas under `selector` within `tol` of the colour `rgb` (a drawn series, not axes or grid). */
+function countColor(page: Page, selector: string, rgb: readonly [number, number, number], tol = 40): Promise<number[]> {
+  return page.$$eval(
+    `${selector} canvas`,
+    (canvases, [r, g, b, t]) =>
+      canvases.map((c) => {
+        const data = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data;
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3]! > 200 && Math.abs(data[i]! - r!) < t! && Math.abs(data[i + 1]! - g!) < t! && Math.abs(data[i + 2]! - b!) < t!) n++;
+        }
+        return n;
+      }),
+    [rgb[0], rgb[1], rgb[2], tol] as const,
+  );
+}
+
+const BLUE = [0x09, 0x69, 0xda] as const; // first run (and first layer)
+const GREEN = [0x1a, 0x7f, 0x37] as const; // second run
+const RED = [0xcf, 0x22, 0x2e] as const; // second layer
+
+/** The loss and global-norm charts show the second run's line, the layer chart both layers' lines. */
+async function expectLinesDrawn(page: Page, charts: string): Promise<void> {
+  const green = await countColor(page, charts, GREEN);
+  const blue = await countColor(page, charts, BLUE);
+  const red = await countColor(page, charts, RED);
+  const counts = `green ${green}, blue ${blue}, red ${red}`;
+  expect(green[0]! > 100 && green[1]! > 100, counts).toBe(true);
+  expect(blue[2]! > 100 && red[2]! > 100, counts).toBe(true);
+}
+
+describe('run logs', () => {
+  it('opens the two logs `gradguard demo` wrote, charts them and lists the diagnoses with layer "rnn"', async () => {
+    const { page, errors } = await openViewer();
+    await page.setInputFiles('[data-testid=file-input]', [fixture('demo-unguarded.jsonl'), fixture('demo-guarded.jsonl')]);
+    await page.waitForSelector('[data-testid=run] >> nth=1');
+    const names = await page.$$eval('[data-testid=run] h2', (hs) => hs.map((h) => h.firstChild!.textContent));
+    expect(names).toEqual(['demo-unguarded', 'demo-guarded']);
+
+    const unguarded = page.locator('[data-testid=run]').nth(0);
+    const guarded = page.locator('[data-testid=run]').nth(1);
+    const expectedUnguarded = parseRunLog(readFileSync(fixture('demo-unguarded.jsonl'), 'utf8'));
+    expect(await unguarded.locator('tr[data-key="first non-finite step"] td').textContent()).toBe('1');
+    expect(await unguarded.locator('tr[data-key="steps"] td').textContent()).toBe(String(expectedUnguarded.steps.length));
+    expect(await guarded.locator('tr[data-key="first non-finite step"] td').textContent()).toBe('none');
+    expect(await guarded.locator('tr[data-key="clip bound"] td').textContent()).toBe('1');
+
+    // Every diagnosis of the log is listed, in order, with its layer and advice.
+    const shown = await unguarded.locator('[data-testid=diagnosis]').evaluateAll((els) =>
+      els.map((e) => ({ problem: e.getAttribute('data-problem'), severity: e.getAttribute('data-severity'), layer: e.querySelector('[data-testid=diagnosis-layer]')?.textContent ?? null })),
+    );
+    expect(shown).toEqual(expectedUnguarded.diagnoses.map((d) => ({ problem: d.problem, severity: d.severity, layer: d.layer ?? null })));
+    expect(shown.map((d) => d.layer)).toContain('rnn');
+    expect(shown.some((d) => d.severity === 'critical' && (d.problem === 'exploding-gradient' || d.problem === 'non-finite'))).toBe(true);
+    expect(await unguarded.locator('ul.advice code').first().textContent()).toBe('clipByGlobalNorm');
+
+    // The comparison names the step where the runs part ways: step 1, where only the unguarded run is NaN.
+    expect(await page.textContent('[data-testid=divergence]')).toContain('part ways at step 1');
+
+    // Three charts: the guarded run's loss and global norm drawn in its colour (green pixels), and the layer chart
+    // with layer "rnn" in the first layer colour (blue) and layer "head" in the second (red).
+    const charts = '[data-testid=run-charts]';
+    expect(await page.$$eval(`${charts} .uplot`, (u) => u.length)).toBe(3);
+    await expectLinesDrawn(page, charts);
+    const legend = await page.$$eval(`${charts} [data-chart=layers] .u-legend .u-label`, (ls) => ls.map((l) => l.textContent));
+    expect(legend).toEqual(['step', 'demo-unguarded: rnn', 'demo-unguarded: head', 'demo-guarded: rnn', 'demo-guarded: head']);
+
+    await page.screenshot({ path: join(here, '..', '.screenshots', 'runs.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('rejects garbage with the line number, flags a cut-off last line, and takes files by drag and drop', async () => {
+    const { page, errors } = await openViewer();
+    const good = readFileSync(fixture('demo-unguarded.jsonl'), 'utf8');
+    const [header, ...rest] = good.split('\n');
+    const garbage = `${header}\n${rest[0]}\nthis is not a run log\n${rest[1]}\n`;
+    await page.setInputFiles('[data-testid=file-input]', { name: 'garbage.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(garbage) });
+    const error = page.locator('[data-testid=load-error]');
+    await error.waitFor();
+    expect(await error.getAttribute('data-line')).toBe('3');
+    expect(await error.textContent()).toMatch(/^garbage\.jsonl: line 3: not JSON: "this is not a run log"/);
+    expect(await page.locator('[data-testid=run]').count()).toBe(0);
+
+    // A field of the wrong type is named with its path.
+    const firstStep = rest.find((l) => l.includes('"type":"step"'))!;
+    expect(firstStep).toContain('"skipped":false');
+    const badField = `${header}\n${firstStep.replace('"skipped":false', '"skipped":"no"')}\n`;
+    await page.setInputFiles('[data-testid=file-input]', { name: 'bad-field.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(badField) });
+    await page.waitForFunction(() => document.querySelector('[data-testid=load-error]')?.textContent?.startsWith('bad-field.jsonl'));
+    expect(await error.textContent()).toContain('line 2: invalid run-log record at skipped');
+
+    // A run killed mid-write: the cut-off last line is dropped and flagged, the finished steps are shown.
+    const lines = good.trimEnd().split('\n');
+    const stepLines = lines.filter((l) => l.includes('"type":"step"'));
+    const cut = lines.slice(0, lines.indexOf(stepLines[1]!)).join('\n') + '\n' + stepLines[1]!.slice(0, 50);
+    const dt = await page.evaluateHandle((text) => {
+      const t = new DataTransfer();
+      t.items.add(new File([text], 'killed.jsonl', { type: 'application/x-ndjson' }));
+      return t;
+    }, cut);
+    await page.dispatchEvent('[data-testid=dropzone]', 'drop', { dataTransfer: dt });
+    await page.waitForSelector('[data-testid=truncated]');
+    expect(await page.textContent('[data-testid=truncated]')).toContain('killed.jsonl: the last line was cut off');
+    expect(await page.locator('[data-testid=load-errors]').isHidden()).toBe(true);
+    expect(await page.locator('[data-testid=run] tr[data-key="steps"] td').textContent()).toBe('1');
+    expect(await page.locator('[data-testid=run] tr[data-key=status] td').textContent()).toBe('unfinished (last line cut off)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
+/** The demo model's first step on the cpu backend in Node: the reference the browser's step 0 must reproduce. */
+async function referenceStepZero(): Promise<{ loss: number; preClipNorm: number }> {
+  await tf.setBackend('cpu');
+  const s = LIVE_SETUP;
+  const model = buildSimpleRnn({ sequenceLength: s.sequenceLength, units: s.units, recurrentGain: s.recurrentGain, seed: s.seed });
+  const data = addingProblem({ sequenceLength: s.sequenceLength, samples: s.batchSize * s.batches, seed: s.seed });
+  const xb = data.xs.slice([0, 0, 0], [s.batchSize, s.sequenceLength, 2]);
+  const yb = data.ys.slice([0, 0], [s.batchSize, 1]);
+  const g = guard(tf.train.sgd(s.learningRate), { monitor: createMonitor(), model });
+  g.minimize(() => tf.losses.meanSquaredError(yb, model.apply(xb, { training: true }) as tf.Tensor) as tf.Scalar);
+  await g.flush();
+  const out = { loss: g.latest!.loss!, preClipNorm: g.latest!.preClipNorm };
+  g.dispose();
+  model.dispose();
+  tf.dispose([data.xs, data.ys, xb, yb]);
+  return out;
+}
+
+describe('live training', () => {
+  it('trains the demo in the browser: the unguarded run explodes and is diagnosed, the guarded one stays finite', async () => {
+    const { page, errors } = await openViewer('#live');
+    const steps = 10;
+    await page.fill('[data-testid=steps]', String(steps));
+    await page.click('[data-testid=start]');
+    await page.waitForSelector('[data-testid=backend-name]', { timeout: 60_000 });
+    const backend = await page.textContent('[data-testid=backend-name]');
+    // Charts and cards update while training runs, before the end.
+    await page.waitForSelector('#panel-live[data-state=running] [data-testid=live-charts] .uplot', { timeout: 60_000 });
+    await page.waitForSelector('#panel-live[data-state=done]', { timeout: 120_000 });
+
+    const unguarded = page.locator('[data-testid=live-unguarded]');
+    const guarded = page.locator('[data-testid=live-guarded]');
+    expect(await unguarded.getAttribute('data-status')).toBe('stopped');
+    expect(await guarded.getAttribute('data-status')).toBe('completed');
+    const problems = await unguarded.locator('[data-testid=diagnosis]').evaluateAll((els) =>
+      els.map((e) => `${e.getAttribute('data-severity')}:${e.getAttribute('data-problem')}:${e.querySelector('[data-testid=diagnosis-layer]')?.textContent}`),
+    );
+    expect(problems).toContain('critical:exploding-gradient:rnn');
+    expect(problems).toContain('critical:non-finite:rnn');
+
+    // The run logs the page recorded are valid JSONL run logs; their numbers say what the page says.
+    const logs = await page.$$eval('[data-testid=download]', (as) =>
+      Promise.all(as.map(async (a) => (await fetch((a as HTMLAnchorElement).href)).text())),
+    );
+    const [u, g] = logs.map(parseRunLog);
+    expect(u!.header.backend).toBe(backend);
+    expect(u!.end?.status).toBe('stopped');
+    expect(u!.steps.some((s) => s.nonFinite > 0 || !Number.isFinite(s.loss!))).toBe(true);
+    expect(g!.end?.status).toBe('completed');
+    expect(g!.steps).toHaveLength(steps);
+    for (const s of g!.steps) {
+      expect(Number.isFinite(s.loss!) && Number.isFinite(s.preClipNorm) && s.nonFinite === 0).toBe(true);
+      expect(s.postClipNorm).toBeLessThanOrEqual(LIVE_SETUP.maxNorm * (1 + 1e-4));
+    }
+    expect(g!.steps.filter((s) => s.scale < 1).length).toBeGreaterThan(0);
+
+    // Step 0 (before any update) is the same computation as on the cpu backend in Node, to float32 accuracy.
+    const ref = await referenceStepZero();
+    for (const run of [u!, g!]) {
+      expect(Math.abs(run.steps[0]!.loss! - ref.loss) / ref.loss).toBeLessThan(1e-3);
+      expect(Math.abs(run.steps[0]!.preClipNorm - ref.preClipNorm) / ref.preClipNorm).toBeLessThan(1e-3);
+    }
+
+    // Every tensor of the session was disposed.
+    const before = await page.getAttribute('#panel-live', 'data-tensors-before');
+    expect(await page.getAttribute('#panel-live', 'data-tensors-after')).toBe(before);
+
+    await expectLinesDrawn(page, '[data-testid=live-charts]');
+    await page.screenshot({ path: join(here, '..', '.screenshots', 'live.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
