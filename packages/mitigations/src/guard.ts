@@ -148,8 +148,10 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   private verdictUnreported = false;
   private stopping = false;
   private baseRate: number | undefined;
-  private confirmed: { step: number; snapshot: Snapshot } | undefined;
-  private pending = new Map<number, Snapshot>();
+  /** Good snapshots, oldest first (at most two: a restore that diverges again falls back to the older one). */
+  private confirmed: { step: number; snapshot: Snapshot }[] = [];
+  /** Snapshots awaiting a verdict; `finite` once their own values were read back finite. */
+  private pending = new Map<number, { snapshot: Snapshot; finite: boolean }>();
   private lastSnapshotStep = Number.NEGATIVE_INFINITY;
   private restoredAt = 0;
   private rollbacksSinceGood = 0;
@@ -329,7 +331,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     if (this.rollbackEvery > 0 && step - this.lastSnapshotStep >= this.rollbackEvery) {
       snapshot = takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]);
       this.lastSnapshotStep = step;
-      this.pending.set(step, snapshot);
+      this.pending.set(step, { snapshot, finite: false });
     }
     const probeMap = this.transform?.probe?.(this.state!) ?? {};
     const probes = Object.keys(probeMap);
@@ -400,7 +402,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
 
     const lossBad = loss !== undefined && !Number.isFinite(loss);
     const appliedBad = applied && g.nonFinite > 0;
-    if (layout.snapshot) this.settleSnapshot(layout.step, layout.snapshot, snapshotFinite === true && !appliedBad);
+    this.settleSnapshots(layout.step, snapshotFinite === true && !appliedBad, lossBad || appliedBad);
     if (this.rollbackEvery > 0) {
       if ((lossBad || appliedBad) && layout.step >= this.restoredAt) this.restore(layout.step, lossBad ? `the loss is ${loss}` : `${g.nonFinite} NaN/Infinity gradient entries were applied`);
     } else if (this.stopping && applied && (lossBad || appliedBad) && !this.transform?.shouldApply) {
@@ -414,45 +416,62 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     }
   }
 
-  private settleSnapshot(step: number, snapshot: Snapshot, good: boolean): void {
-    if (!this.pending.has(step)) return; // dropped by a restore
-    this.pending.delete(step);
-    if (!good) {
-      disposeSnapshot(snapshot);
-      return;
+  /**
+   * A snapshot taken after step k is good when its own values are finite (read back with step k) AND the next
+   * measured step, which ran on those weights, neither lost a finite loss nor applied non-finite gradients: weights
+   * can be finite yet already too large to survive one more step.
+   */
+  private settleSnapshots(step: number, ownFinite: boolean, bad: boolean): void {
+    for (const [k, p] of [...this.pending]) {
+      if (k === step) {
+        if (ownFinite) p.finite = true;
+        else this.dropPending(k);
+      } else if (k < step && p.finite) {
+        if (bad) {
+          this.dropPending(k);
+          continue;
+        }
+        this.pending.delete(k);
+        this.confirmed.push({ step: k, snapshot: p.snapshot });
+        if (this.confirmed.length > 2) disposeSnapshot(this.confirmed.shift()!.snapshot);
+        this.rollbacksSinceGood = 0;
+      }
     }
-    if (this.confirmed) disposeSnapshot(this.confirmed.snapshot);
-    this.confirmed = { step, snapshot };
-    this.rollbacksSinceGood = 0;
+  }
+
+  private dropPending(k: number): void {
+    const p = this.pending.get(k);
+    if (p) disposeSnapshot(p.snapshot);
+    this.pending.delete(k);
   }
 
   private restore(detectedAt: number, why: string): void {
     const fix = 'Lower the base learning rate, clip the gradients (clipByGlobalNorm(1) or adaptiveGradClip(0.01)), or check the data for NaN.';
-    if (!this.confirmed) {
-      this.decide(new GradguardError('UNRECOVERABLE', `rollback: at step ${detectedAt} ${why}, and no finite snapshot has been kept yet to go back to.`, fix));
+    if (this.confirmed.length === 0) {
+      this.decide(new GradguardError('UNRECOVERABLE', `rollback: at step ${detectedAt} ${why}, and no good snapshot has been kept yet to go back to.`, fix));
       return;
     }
     if (this.rollbacksSinceGood >= this.maxRollbacks) {
       this.decide(
         new GradguardError(
           'UNRECOVERABLE',
-          `rollback: at step ${detectedAt} ${why} again; the weights of step ${this.confirmed.step} were restored ${this.rollbacksSinceGood} times and the run diverged each time, down to learning rate ${formatNumber(readLearningRate(this.inner) ?? Number.NaN)}.`,
+          `rollback: at step ${detectedAt} ${why} again; the last good weights were restored ${this.rollbacksSinceGood} times and the run diverged each time, down to learning rate ${formatNumber(readLearningRate(this.inner) ?? Number.NaN)}.`,
           fix,
         ),
       );
       return;
     }
-    for (const [v, saved] of this.confirmed.snapshot) if (!v.isDisposed) v.assign(saved);
-    for (const [s, snap] of this.pending) {
-      disposeSnapshot(snap);
-      this.pending.delete(s);
-    }
+    // Diverging again right after a restore means the newest snapshot was already doomed: go one further back.
+    if (this.rollbacksSinceGood > 0 && this.confirmed.length > 1) disposeSnapshot(this.confirmed.pop()!.snapshot);
+    const target = this.confirmed.at(-1)!;
+    for (const [v, saved] of target.snapshot) if (!v.isDisposed) v.assign(saved);
+    for (const k of [...this.pending.keys()]) this.dropPending(k);
     this.control!.lower(this.rollbackFactor);
     this.restoredAt = this.stepCount;
     this.lastSnapshotStep = this.stepCount - 1; // the next snapshot comes `every` steps after the restore
     this.rollbacksSinceGood++;
     const lr = this.baseRate !== undefined ? this.control!.rateAt(Number.MAX_SAFE_INTEGER, this.baseRate) : undefined;
-    this.events.push({ detectedAt, restoredTo: this.confirmed.step, resumedAt: this.stepCount, learningRate: lr });
+    this.events.push({ detectedAt, restoredTo: target.step, resumedAt: this.stepCount, learningRate: lr });
   }
 
   private decide(e: GradguardError): void {
@@ -480,10 +499,9 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   override dispose(): void {
     if (this.state !== undefined) disposeState(this.state);
     this.state = undefined;
-    if (this.confirmed) disposeSnapshot(this.confirmed.snapshot);
-    this.confirmed = undefined;
-    for (const s of this.pending.values()) disposeSnapshot(s);
-    this.pending.clear();
+    for (const c of this.confirmed) disposeSnapshot(c.snapshot);
+    this.confirmed = [];
+    for (const k of [...this.pending.keys()]) this.dropPending(k);
     this.inner.dispose();
   }
 }

@@ -8,7 +8,7 @@ import { guard } from './guard';
 import { optimizerSlots } from './optimizer-slots';
 import { NonFiniteLimitError, skipNonFinite } from './skip-non-finite';
 import { buildDeepReluMlp, mlpData, read, tensors } from './test/fixtures';
-import { disposeState } from './transformation';
+import { type GradientTransformation, disposeState } from './transformation';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -109,7 +109,7 @@ describe('skipNonFinite inside guard: an exact skip', () => {
 
 describe('skipNonFinite in model.fit', () => {
   /** A small MLP whose labels hold NaN in the given batches (bad data: the loss and every gradient are NaN there). */
-  async function fitWithNaNLabels(badBatches: number[], transform: Parameters<typeof guard>[1]['transform'], useCallback = false, epochs = 2) {
+  async function fitWithNaNLabels(badBatches: number[], transform: GradientTransformation | undefined, useCallback = false, epochs = 2) {
     const model = buildDeepReluMlp(3, 2, 8);
     const { xs, ys } = mlpData(256, 8);
     const y = Array.from(await ys.data());

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { createMonitor, type StepStatistics } from '@gradguard/core';
+import { type Diagnosis, createMonitor, type StepStatistics } from '@gradguard/core';
 import { addingProblem, buildSimpleRnn } from '@gradguard/models';
 import { guard, type GuardOptions } from '../guard';
 import type { GradientTransformation } from '../transformation';
@@ -53,6 +53,7 @@ export interface RunResult {
   readonly losses: number[];
   readonly steps: StepStatistics[];
   readonly weightsFinite: boolean;
+  readonly diagnoses: readonly Diagnosis[];
 }
 
 /** The skeleton's exploding fixture: relu SimpleRNN, orthogonal recurrent kernel of gain 1.5, T = 50, SGD lr 0.1. */
@@ -111,7 +112,55 @@ async function fitGuarded(
   await guarded.flush();
   const weightsFinite = (await Promise.all(model.getWeights().map(async (w) => (await w.data()).every(Number.isFinite)))).every(Boolean);
   tf.dispose([xs, ys]);
+  const diagnoses = guarded.monitor?.diagnoses ?? [];
   guarded.dispose();
   model.dispose();
-  return { losses: history.history.loss as number[], steps, weightsFinite };
+  return { losses: history.history.loss as number[], steps, weightsFinite, diagnoses };
+}
+
+export interface SpikeRunResult extends RunResult {
+  readonly guarded: { readonly rollbacks: readonly unknown[]; readonly problem: unknown; readonly skipped: number };
+  readonly error: unknown;
+}
+
+/**
+ * A healthy run hit by one outlier batch: a relu SimpleRNN (gain 1, T = 20, 16 units) on the adding problem with
+ * SGD 0.1 trains stably, until the inputs of batch `at` are multiplied by `factor`. Unprotected, that single batch
+ * makes the weights NaN within a couple of steps. A custom loop through `guarded.minimize`.
+ */
+export async function trainWithSpike(options: GuardOptions, factor = 1000, at = 30, steps = 50, optimizer: () => tf.Optimizer = () => tf.train.sgd(0.1)): Promise<SpikeRunResult> {
+  const model = buildSimpleRnn({ sequenceLength: 20, recurrentGain: 1, seed: 2, units: 16 });
+  const { xs, ys } = addingProblem({ sequenceLength: 20, samples: 32 * steps, seed: 2 });
+  const stats: StepStatistics[] = [];
+  const guarded = guard(optimizer(), { model, monitor: createMonitor(), onStep: (s) => stats.push(s), ...options });
+  const losses: number[] = [];
+  let error: unknown;
+  try {
+    for (let i = 0; i < steps; i++) {
+      const cost = tf.tidy(() => {
+        const x = xs.slice([i * 32, 0, 0], [32, 20, 2]);
+        const y = ys.slice([i * 32, 0], [32, 1]);
+        const xi = i === at ? tf.mul(x, factor) : x;
+        return guarded.minimize(() => tf.losses.meanSquaredError(y, model.apply(xi) as tf.Tensor) as tf.Scalar, true);
+      });
+      losses.push((await cost!.data())[0]!);
+      cost!.dispose();
+    }
+    await guarded.flush();
+  } catch (e) {
+    error = e;
+  }
+  const weightsFinite = (await Promise.all(model.getWeights().map(async (w) => (await w.data()).every(Number.isFinite)))).every(Boolean);
+  const result = {
+    losses,
+    steps: stats,
+    weightsFinite,
+    diagnoses: guarded.monitor?.diagnoses ?? [],
+    guarded: { rollbacks: [...guarded.rollbacks], problem: guarded.problem, skipped: guarded.skipped },
+    error,
+  };
+  tf.dispose([xs, ys]);
+  guarded.dispose();
+  model.dispose();
+  return result;
 }
