@@ -2,8 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { expectNoLeak } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chain } from './chain';
+import { autoClip } from './auto-clip';
 import { clipByGlobalNorm } from './clip-by-global-norm';
-import type { GradientTransformation, TransformState } from './transformation';
+import { NonFiniteLimitError, skipNonFinite } from './skip-non-finite';
+import { type GradientTransformation, type TransformState, disposeState } from './transformation';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -72,5 +74,29 @@ describe('chain', () => {
       }
     });
     tf.dispose(Object.values(g));
+  });
+
+  it('forwards the optional hooks: one veto is passed through, two are AND-ed, probes are prefixed by stage', async () => {
+    const one = chain(skipNonFinite(), clipByGlobalNorm(1));
+    const two = chain(skipNonFinite({ maxConsecutive: 5 }), autoClip(), skipNonFinite({ maxConsecutive: 0 }));
+    expect(chain(clipByGlobalNorm(1)).shouldApply).toBeUndefined();
+    const g = { w: tf.tensor([1, Number.NaN]) };
+    let s1 = one.init({});
+    let s2 = two.init({});
+    const [o1, n1] = one.update(g, s1, {});
+    const [o2, n2] = two.update(g, s2, {});
+    s1 = n1;
+    s2 = n2;
+    expect((await one.shouldApply!(s1)!.data())[0]).toBe(0);
+    expect(one.shouldApply!(s1)).toBe((s1.states[0] as unknown as { ok: tf.Tensor }).ok);
+    expect((await two.shouldApply!(s2)!.data())[0]).toBe(0);
+    expect(Object.keys(two.probe!(s2))).toEqual(['0:consecutive', '0:total', '1:bound', '2:consecutive', '2:total']);
+    // Each stage judges its own probes: the second skipNonFinite allows 0 in a row, the first 5.
+    const verdict = two.check!({ '0:consecutive': 1, '0:total': 1, '1:bound': 3, '2:consecutive': 1, '2:total': 1 }, 4);
+    expect(verdict).toBeInstanceOf(NonFiniteLimitError);
+    expect(verdict!.message).toMatch(/maxConsecutive = 0/);
+    tf.dispose([g.w, ...Object.values(o1), ...Object.values(o2)]);
+    disposeState(s1);
+    disposeState(s2);
   });
 });

@@ -5,7 +5,9 @@ import { expectNoLeak } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chain } from './chain';
 import { clipByGlobalNorm } from './clip-by-global-norm';
-import { guard } from './guard';
+import { autoClip } from './auto-clip';
+import { guard, terminateOnProblem } from './guard';
+import { skipNonFinite } from './skip-non-finite';
 import type { GradientTransformation } from './transformation';
 
 beforeAll(async () => {
@@ -138,5 +140,28 @@ describe('guard', () => {
     tf.dispose([xs, ys]);
     g.dispose();
     model.dispose();
+  });
+
+  it('exposes the transformation probes of the latest step (autoClip bound, skip counters) without a blocking read', async () => {
+    const w = tf.variable(tf.tensor([3, 4]), true, 'probe_w');
+    const g = guard(tf.train.sgd(0.1), { transform: chain(skipNonFinite(), autoClip({ percentile: 50 })) });
+    for (const v of [[3, 4], [Number.NaN, 0], [6, 8]]) {
+      const grad = tf.tensor(v);
+      g.applyGradients({ probe_w: grad });
+      grad.dispose();
+    }
+    expect(g.probes).toEqual({}); // nothing has been read back yet: the step never waited
+    await g.flush();
+    // The skipped step reached autoClip as zeros (norm 0): median of [5, 0, 10] = 5.
+    expect(g.probes).toEqual({ '0:consecutive': 0, '0:total': 1, '1:bound': 5 });
+    expect(g.latest!.scale).toBeCloseTo(0.5, 6);
+    expect(g.skipped).toBe(1);
+    w.dispose();
+    g.dispose();
+  });
+
+  it('the fit callback needs a model, and terminateOnProblem needs a guarded optimizer', () => {
+    expect(() => guard(tf.train.sgd(0.1)).callback()).toThrow(/no model to stop.*guard\(optimizer, \{ model \}\)/);
+    expect(() => terminateOnProblem(tf.train.sgd(0.1) as never)).toThrow(/expected the optimizer returned by guard/);
   });
 });
