@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { afterEach, describe, expect, it } from 'vitest';
+import { InvalidArgumentError } from '@gradguard/core';
 import { BackendUnavailableError } from './errors';
 import { type FakeModules, fakeModules } from './fake-packages.fixture';
 import type { GpuProbe } from './gpu-probe';
@@ -76,5 +77,27 @@ describe('useNodeBackend: wasm missing or broken', () => {
     } finally {
       tf.registerBackend('cpu', () => new MathBackendCPU(), 1);
     }
+  });
+
+  it("order ['wasm', 'cpu'] never looks for tfjs-node, and falls from a missing wasm to cpu", async () => {
+    mods = fakeModules();
+    const fake = mods.loader({ wasm: true });
+    const loads: string[] = [];
+    const report = await useNodeBackend({
+      order: ['wasm', 'cpu'],
+      loader: { load: (name) => (loads.push(name), fake.load(name)) },
+      probeGpu: () => Promise.reject(new Error('the GPU probe must not run')),
+    });
+    expect(loads).toEqual(['@tensorflow/tfjs-backend-wasm']);
+    expect(report.backend).toBe('cpu');
+    expect(report.skipped.map((s) => s.detail)).toEqual(['@tensorflow/tfjs-backend-wasm is not installed.']);
+  });
+
+  it('rejects an order that is empty, names an unknown backend, or comes with a named backend', async () => {
+    await expect(useNodeBackend({ order: [] })).rejects.toThrow(InvalidArgumentError);
+    await expect(useNodeBackend({ order: ['wasm', 'webgl' as never] })).rejects.toThrow(
+      `useNodeBackend: order must be a non-empty list of 'tensorflow', 'wasm', 'cpu' used with backend 'auto', got "webgl".`,
+    );
+    await expect(useNodeBackend({ backend: 'cpu', order: ['cpu'] })).rejects.toThrow("with backend 'cpu'");
   });
 });

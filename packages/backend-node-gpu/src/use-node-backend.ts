@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, describeValue } from '@gradguard/core';
 import { type CoreIdentity, checkCoreIdentity } from './core-identity';
@@ -19,6 +21,11 @@ export const TFJS_BACKEND_CPU = '@tensorflow/tfjs-backend-cpu';
 export interface UseNodeBackendOptions {
   /** Which backend to activate. A named one fails with `BackendUnavailableError` instead of falling back. Default `'auto'`. */
   readonly backend?: NodeBackendChoice;
+  /**
+   * With `backend: 'auto'`, the backends to try, best first. Default `['tensorflow', 'wasm', 'cpu']`; e.g.
+   * `['wasm', 'cpu']` for a run that must be reproducible everywhere and never loads a native library.
+   */
+  readonly order?: readonly Exclude<NodeBackendChoice, 'auto'>[];
   /** Finds and loads the optional packages. Default: `createModuleLoader()` (from the app's directory). */
   readonly loader?: ModuleLoader;
   /** Says whether a CUDA GPU is visible. Default: `probeNvidiaGpus()`. */
@@ -40,6 +47,8 @@ export interface NodeBackendReport {
   readonly gpu?: { readonly devices: readonly GpuDevice[] };
   /** Whether the loaded tfjs-node(-gpu) shares this process's tfjs-core. */
   readonly core?: CoreIdentity;
+  /** True when the app had already loaded tfjs-node(-gpu) itself and this call only activated it. */
+  readonly preloaded?: boolean;
   /** Problems that did not stop activation (a second tfjs-core copy). */
   readonly warnings: readonly string[];
   /** One line for a console: `backend wasm (@tensorflow/tfjs-backend-wasm); skipped: ...`. */
@@ -124,28 +133,48 @@ export async function useNodeBackend(options: UseNodeBackendOptions = {}): Promi
   }
   const loader = options.loader ?? createModuleLoader();
   const probeGpu = options.probeGpu ?? (() => probeNvidiaGpus());
-  const order: readonly (Exclude<NodeBackendChoice, 'auto'>)[] =
-    requested === 'auto' ? ['tensorflow', 'wasm', 'cpu'] : [requested];
+  if (options.order !== undefined) {
+    const bad = Array.isArray(options.order)
+      ? options.order.find((o) => o === 'auto' || !NODE_BACKEND_CHOICES.includes(o))
+      : options.order;
+    if (requested !== 'auto' || !Array.isArray(options.order) || options.order.length === 0 || bad !== undefined) {
+      throw new InvalidArgumentError(
+        `useNodeBackend: order must be a non-empty list of 'tensorflow', 'wasm', 'cpu' used with backend 'auto', ` +
+          `got ${bad === undefined ? describeValue(options.order) : describeValue(bad)}` +
+          `${requested === 'auto' ? '' : ` with backend '${requested}'`}.`,
+        'Pass either `backend` (one backend, no fallback) or `order` (fallbacks in that order).',
+      );
+    }
+  }
+  const order: readonly Exclude<NodeBackendChoice, 'auto'>[] =
+    requested === 'auto' ? (options.order ?? ['tensorflow', 'wasm', 'cpu']) : [requested];
   const skipped: SkippedBackend[] = [];
   const warnings: string[] = [];
 
   for (const choice of order) {
     const attempts: SkippedBackend[] = [];
-    for (const c of CANDIDATES[choice]) {
+    const candidates =
+      choice === 'tensorflow' && tf.findBackendFactory('tensorflow') != null
+        ? // The app already loaded tfjs-node(-gpu) (`import '@tensorflow/tfjs-node'`): use it; loading the other
+          // build too would put two libtensorflow builds in one process.
+          CANDIDATES.tensorflow.filter((c) => c.packageName === tensorflowLoadedByApp())
+        : CANDIDATES[choice];
+    for (const c of candidates) {
       const skip = (reason: SkippedBackend['reason'], detail: string, error?: unknown): void => {
         attempts.push({ backend: c.backend, packageName: c.packageName, reason, detail, ...(error === undefined ? {} : { error }) });
       };
+      const preloaded = c.backend === 'tensorflow' && tf.findBackendFactory('tensorflow') != null;
       let gpu: GpuProbe | undefined;
       if (c.gpu) {
         gpu = await probeGpu();
-        if (!gpu.visible) {
+        if (!gpu.visible && !preloaded) {
           skip('no-gpu', `${c.packageName} was not tried: no GPU is visible (${gpu.reason}).`);
           continue;
         }
       }
       // A backend the app already registered (e.g. cpu through `import '@tensorflow/tfjs'`) needs no package load.
       let core: CoreIdentity | undefined;
-      if (c.backend === 'tensorflow' || tf.findBackendFactory(c.backend) == null) {
+      if (!preloaded && (c.backend === 'tensorflow' || tf.findBackendFactory(c.backend) == null)) {
         const loaded = await loader.load(c.packageName);
         if (loaded.status === 'not-installed') {
           skip('not-installed', `${c.packageName} is not installed.`);
@@ -182,6 +211,7 @@ export async function useNodeBackend(options: UseNodeBackendOptions = {}): Promi
         requested,
         skipped,
         ...(gpu?.visible ? { gpu: { devices: gpu.devices } } : {}),
+        ...(preloaded ? { preloaded: true } : {}),
         ...(core ? { core } : {}),
         warnings,
       };
@@ -193,6 +223,13 @@ export async function useNodeBackend(options: UseNodeBackendOptions = {}): Promi
     skipped.push(...attempts);
   }
   throw new BackendUnavailableError('cpu', TFJS_BACKEND_CPU, skipped, installHint('cpu'));
+}
+
+/** Which tfjs-node build the app loaded itself, from the CommonJS module cache (tfjs-node is CommonJS). */
+function tensorflowLoadedByApp(): string {
+  const cache = typeof require === 'function' ? require.cache : createRequire(import.meta.url).cache;
+  const gpu = Object.keys(cache).some((p) => p.includes(`${path.sep}tfjs-node-gpu${path.sep}`));
+  return gpu ? TFJS_NODE_GPU : TFJS_NODE;
 }
 
 function summarize(r: Omit<NodeBackendReport, 'summary'>): string {
