@@ -70,5 +70,8 @@ describe('useWebGpuBackend fallbacks', () => {
 
   it('rejects an unknown backend name with a typed error', async () => {
     await expect(useWebGpuBackend({ backend: 'tensorflow' as never })).rejects.toThrow(InvalidArgumentError);
+    await expect(useWebGpuBackend({ powerPreference: 'fast' as never })).rejects.toThrow(
+      `useWebGpuBackend: powerPreference must be 'low-power' or 'high-performance', got "fast".`,
+    );
   });
 });

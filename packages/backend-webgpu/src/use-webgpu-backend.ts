@@ -155,6 +155,12 @@ export async function useWebGpuBackend(options: UseWebGpuBackendOptions = {}): P
       "Use 'auto' to take the best available one; for tfjs-node use useNodeBackend() from @gradguard/backend-node-gpu.",
     );
   }
+  const pp = options.powerPreference;
+  if (pp !== undefined && pp !== 'low-power' && pp !== 'high-performance') {
+    throw new InvalidArgumentError(
+      `useWebGpuBackend: powerPreference must be 'low-power' or 'high-performance', got ${describeValue(pp)}.`,
+    );
+  }
   const loaders = { ...DEFAULT_LOADERS, ...options.loaders };
   const order: readonly Named[] = requested === 'auto' ? ['webgpu', 'webgl', 'wasm', 'cpu'] : [requested];
   const skipped: SkippedWebBackend[] = [];
