@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { BACKENDS, activateBackend } from './backend';
+import { registerBench } from './commands/bench';
 import { compare } from './commands/compare';
 import { demo } from './commands/demo';
 import { diagnose } from './commands/diagnose';
@@ -148,6 +149,8 @@ program
     const probe = opts.probe === true ? 3 : opts.probe;
     process.exitCode = await doctor(path, { ...(probe !== undefined ? { probe } : {}), seqLen: opts.seqLen, seed: opts.seed, json: !!opts.json }, backend);
   });
+
+registerBench(program, () => activateBackend(program.opts().backend as string));
 
 async function main(): Promise<void> {
   try {

@@ -1,0 +1,240 @@
+import { type AutopilotReport, autopilot, observeScenario } from '@gradguard/autopilot';
+import { formatNumber as fmt } from '@gradguard/core';
+import { clipByGlobalNorm, guard } from '@gradguard/mitigations';
+import { type Scenario, QUICK_SCENARIOS, SCENARIOS, getScenario, pascanuExperiment } from '@gradguard/models';
+import { table } from '@gradguard/reporter';
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import type { BackendReport } from '../backend';
+import { intAtLeast } from '../options';
+
+/** AUTOTRAINER (Zhang et al., ICSE 2021), on 495 Keras models: the figures gradguard is measured against. */
+export const AUTOTRAINER = { detectionRate: 1, falseAlarmRate: 0, repairRate: 0.978, overhead: 0.01 } as const;
+
+export interface BenchOptions {
+  readonly quick: boolean;
+  readonly json: boolean;
+  readonly only?: readonly string[];
+  readonly repair: boolean;
+  readonly pascanu: boolean;
+  readonly pascanuSeeds: number;
+}
+
+export interface ScenarioRow {
+  readonly name: string;
+  readonly expected: Scenario['expected'];
+  readonly report: AutopilotReport;
+  /** Broken: the expected problem was among those detected. Healthy: nothing was. */
+  readonly detectedCorrectly: boolean;
+}
+
+export interface BenchTotals {
+  readonly scenarios: number;
+  readonly broken: number;
+  readonly healthy: number;
+  readonly detectionRate: number;
+  readonly falseAlarmRate: number;
+  readonly repairRate: number;
+  /** Wall time of the monitor (watch-only guard) relative to the same scenario trained plainly, minus 1. */
+  readonly monitorOverhead: number;
+  readonly seconds: number;
+}
+
+function rate(n: number, d: number): number {
+  return d === 0 ? 1 : n / d;
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(1)}%`;
+}
+
+/** Median wall time of a watched vs a plain run of one scenario, alternated in this process: the monitor's cost. */
+async function measureOverhead(scenario: Scenario, reps = 3): Promise<number> {
+  const { runScenario } = await import('@gradguard/models');
+  const plain: number[] = [];
+  const watched: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    plain.push((await runScenario(scenario)).durationMs);
+    watched.push((await observeScenario(scenario)).result.durationMs);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  return median(watched) / median(plain) - 1;
+}
+
+/**
+ * Runs the scenario suite through the autopilot (detect → repair → verify) and prints, per scenario, the expected and
+ * detected problem, the step it was detected at and the repair that worked, then the totals next to AUTOTRAINER's.
+ */
+export async function bench(o: BenchOptions, backend: BackendReport): Promise<number> {
+  const started = performance.now();
+  const pool = o.quick ? QUICK_SCENARIOS : SCENARIOS;
+  const scenarios = o.only?.length ? o.only.map((n) => getScenario(n)) : pool;
+  const bar =
+    o.json || !process.stderr.isTTY
+      ? undefined
+      : new cliProgress.SingleBar(
+          { format: '  {bar} {value}/{total} scenarios  {name}', barsize: 24, stream: process.stderr, clearOnComplete: true },
+          cliProgress.Presets.shades_classic,
+        );
+  bar?.start(scenarios.length, 0, { name: '' });
+  const rows: ScenarioRow[] = [];
+  for (const scenario of scenarios) {
+    bar?.update(rows.length, { name: scenario.name });
+    if (!bar && !o.json) process.stderr.write(`  [${rows.length + 1}/${scenarios.length}] ${scenario.name}\n`);
+    const report = o.repair
+      ? await autopilot(scenario)
+      : await observeScenario(scenario).then(
+          (obs): AutopilotReport => ({
+            scenario: scenario.name,
+            detected: obs.problems,
+            firstDetectionStep: obs.firstDetectionStep,
+            target: obs.problems[0] ?? null,
+            criterionMet: obs.result.evaluation.passed,
+            metric: obs.result.evaluation.value,
+            attempts: [],
+            repairedBy: null,
+            durationMs: obs.result.durationMs,
+          }),
+        );
+    const detectedCorrectly =
+      scenario.expected === 'healthy' ? report.detected.length === 0 : report.detected.includes(scenario.expected);
+    rows.push({ name: scenario.name, expected: scenario.expected, report, detectedCorrectly });
+  }
+  bar?.update(rows.length, { name: 'measuring the monitor’s overhead' });
+  const healthyScenario = scenarios.find((s) => s.expected === 'healthy') ?? QUICK_SCENARIOS.find((s) => s.expected === 'healthy')!;
+  const monitorOverhead = await measureOverhead(healthyScenario);
+  bar?.stop();
+
+  let pascanu: { clipped: Awaited<ReturnType<typeof pascanuExperiment>>; unclipped: Awaited<ReturnType<typeof pascanuExperiment>>; seeds: number[]; steps: number; sequenceLength: number } | undefined;
+  if (o.pascanu) {
+    const seeds = Array.from({ length: o.pascanuSeeds }, (_, i) => i + 1);
+    const steps = o.quick ? 150 : 300;
+    if (!o.json) process.stderr.write(`  Pascanu et al. 2013: adding problem, T = 50, ${seeds.length} seeds × ${steps} SGD steps, unclipped and clipped\n`);
+    const unclipped = await pascanuExperiment({ seeds, steps });
+    const clipped = await pascanuExperiment({
+      seeds,
+      steps,
+      optimizerFactory: (opt, { model }) => guard(opt, { model, transform: clipByGlobalNorm(1) }),
+    });
+    pascanu = { clipped, unclipped, seeds, steps, sequenceLength: 50 };
+  }
+
+  const broken = rows.filter((r) => r.expected !== 'healthy');
+  const healthy = rows.filter((r) => r.expected === 'healthy');
+  const detected = broken.filter((r) => r.detectedCorrectly);
+  const repaired = broken.filter((r) => r.report.repairedBy !== null);
+  const totals: BenchTotals = {
+    scenarios: rows.length,
+    broken: broken.length,
+    healthy: healthy.length,
+    detectionRate: rate(detected.length, broken.length),
+    falseAlarmRate: healthy.length === 0 ? 0 : healthy.filter((r) => !r.detectedCorrectly).length / healthy.length,
+    repairRate: rate(repaired.length, broken.length),
+    monitorOverhead,
+    seconds: (performance.now() - started) / 1000,
+  };
+  const meetsTargets =
+    totals.detectionRate === 1 && totals.falseAlarmRate === 0 && (!o.repair || totals.repairRate >= 0.98);
+
+  if (o.json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          backend: backend.name,
+          suite: o.only?.length ? 'custom' : o.quick ? 'quick' : 'full',
+          totals,
+          autotrainer: AUTOTRAINER,
+          scenarios: rows.map((r) => ({ ...r.report, expected: r.expected, detectedCorrectly: r.detectedCorrectly })),
+          ...(pascanu
+            ? {
+                pascanu: {
+                  sequenceLength: pascanu.sequenceLength,
+                  steps: pascanu.steps,
+                  seeds: pascanu.seeds,
+                  unclipped: { successRate: pascanu.unclipped.successRate, finiteRate: pascanu.unclipped.finiteRate },
+                  clipped: { successRate: pascanu.clipped.successRate, finiteRate: pascanu.clipped.finiteRate },
+                },
+              }
+            : {}),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return meetsTargets ? 0 : 1;
+  }
+
+  const lines: string[] = [];
+  lines.push(
+    table(
+      ['scenario', 'expected', 'detected', 'at step', 'repaired by', 'result'],
+      rows.map((r) => [
+        r.name,
+        r.expected,
+        r.report.detected.length ? r.report.detected.join(', ') : 'healthy',
+        r.report.firstDetectionStep ?? '—',
+        r.expected === 'healthy' ? '—' : (r.report.repairedBy ?? (o.repair ? 'none worked' : 'not tried')),
+        r.detectedCorrectly && (r.expected === 'healthy' || !o.repair || r.report.repairedBy !== null) ? 'ok' : 'MISS',
+      ]),
+    ),
+  );
+  lines.push('');
+  lines.push(
+    table(
+      ['', 'gradguard', 'AUTOTRAINER (ICSE 2021)'],
+      [
+        ['scenarios / models', `${totals.scenarios} (${totals.broken} broken, ${totals.healthy} healthy)`, '495 Keras models'],
+        ['detection rate', pct(totals.detectionRate), pct(AUTOTRAINER.detectionRate)],
+        ['false-alarm rate', pct(totals.falseAlarmRate), pct(AUTOTRAINER.falseAlarmRate)],
+        ['repair rate', o.repair ? pct(totals.repairRate) : 'not run', pct(AUTOTRAINER.repairRate)],
+        ['monitoring overhead', pct(totals.monitorOverhead), `~${pct(AUTOTRAINER.overhead)}`],
+        ['time', `${fmt(totals.seconds)} s on ${backend.name}`, '—'],
+      ],
+    ),
+  );
+  if (pascanu) {
+    lines.push('');
+    lines.push(
+      table(
+        [`Pascanu et al. 2013: SimpleRNN, adding problem T = ${pascanu.sequenceLength}`, 'unclipped', 'clipByGlobalNorm(1)'],
+        [
+          ['runs with every loss finite', pct(pascanu.unclipped.finiteRate), pct(pascanu.clipped.finiteRate)],
+          ['success rate (test MSE < 0.04)', pct(pascanu.unclipped.successRate), pct(pascanu.clipped.successRate)],
+          ['seeds × steps', `${pascanu.seeds.length} × ${pascanu.steps}`, `${pascanu.seeds.length} × ${pascanu.steps}`],
+        ],
+      ),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return meetsTargets ? 0 : 1;
+}
+
+/** Adds `gradguard bench` to the program; `backend()` activates the backend chosen by the global `--backend`. */
+export function registerBench(program: Command, backend: () => Promise<BackendReport>): void {
+  program
+    .command('bench')
+    .description('Run the scenario suite through detect → repair → verify and compare with AUTOTRAINER (ICSE 2021).')
+    .option('--quick', 'the quick subset (for tests and a first look)')
+    .option('--only <names...>', 'only these scenarios (names as in @gradguard/models SCENARIOS)')
+    .option('--no-repair', 'detect only, no repair attempts')
+    .option('--pascanu', 'also run the Pascanu et al. 2013 clipping experiment (adding problem, T = 50)')
+    .option('--seeds <n>', 'seeds for --pascanu', intAtLeast(1), 5)
+    .option('--json', 'print the results as JSON on stdout')
+    .addHelpText(
+      'after',
+      '\nExit code 1 when detection is below 100 %, any healthy scenario raises an alarm, or repair is below 98 %.\n\nExamples:\n  $ gradguard bench --quick\n  $ gradguard bench --pascanu --json > bench.json\n  $ gradguard bench --only exploding-mlp-large-init healthy-mlp-spirals',
+    )
+    .action(async (opts: { quick?: boolean; only?: string[]; repair: boolean; pascanu?: boolean; seeds: number; json?: boolean }) => {
+      process.exitCode = await bench(
+        {
+          quick: !!opts.quick,
+          json: !!opts.json,
+          ...(opts.only ? { only: opts.only } : {}),
+          repair: opts.repair,
+          pascanu: !!opts.pascanu,
+          pascanuSeeds: opts.seeds,
+        },
+        await backend(),
+      );
+    });
+}
