@@ -7,5 +7,7 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'es2022',
+  // import.meta.url in the CommonJS build too: the loader resolves optional peers from this file's location.
+  shims: true,
   external: [/^@tensorflow\//, /^@gradguard\//],
 });

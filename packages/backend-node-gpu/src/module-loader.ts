@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** What happened when a package was looked for and loaded. */
 export type LoadResult =
@@ -22,7 +23,7 @@ export interface ModuleLoaderOptions {
 }
 
 function defaultPaths(): string[] {
-  const here = typeof __dirname === 'string' ? __dirname : path.dirname(new URL(import.meta.url).pathname);
+  const here = path.dirname(fileURLToPath(import.meta.url));
   return [process.cwd(), here];
 }
 

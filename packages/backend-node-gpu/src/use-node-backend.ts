@@ -227,7 +227,7 @@ export async function useNodeBackend(options: UseNodeBackendOptions = {}): Promi
 
 /** Which tfjs-node build the app loaded itself, from the CommonJS module cache (tfjs-node is CommonJS). */
 function tensorflowLoadedByApp(): string {
-  const cache = typeof require === 'function' ? require.cache : createRequire(import.meta.url).cache;
+  const cache = createRequire(import.meta.url).cache;
   const gpu = Object.keys(cache).some((p) => p.includes(`${path.sep}tfjs-node-gpu${path.sep}`));
   return gpu ? TFJS_NODE_GPU : TFJS_NODE;
 }
