@@ -1,11 +1,30 @@
 import * as tf from '@tensorflow/tfjs';
 import { formatNumber as fmt } from '@gradguard/core/run-log';
-import { type BackendInfo, activateBackend } from './backend';
+import { WEB_BACKEND_CHOICES, type WebBackendChoice, type WebBackendReport, activateBackend } from './backend';
 import { chartData } from './chart-data';
 import { h } from './dom';
 import { LIVE_SETUP, type LiveRun, type LiveSession, startLiveTraining } from './live-training';
 import { createRunCharts } from './run-charts';
 import { diagnosisList, summaryTable } from './run-view';
+
+/** The backend report of `useWebGpuBackend`: the active backend, the WebGPU adapter, each backend skipped and why. */
+function backendReport(r: WebBackendReport): (Node | string)[] {
+  const a = r.adapter;
+  return [
+    h(
+      'p',
+      {},
+      'backend: ',
+      h('b', { 'data-testid': 'backend-name' }, r.backend),
+      a ? ' · WebGPU adapter: ' : '',
+      a ? h('span', { 'data-testid': 'adapter' }, [a.vendor, a.architecture, a.description && `(${a.description})`].filter(Boolean).join(' ')) : '',
+    ),
+    r.skipped.length > 0
+      ? h('ul', { class: 'skipped', 'data-testid': 'backend-skipped' }, ...r.skipped.map((s) => h('li', {}, h('b', {}, s.backend), ` skipped (${s.reason}): ${s.detail}`)))
+      : '',
+    ...r.notes.map((n) => h('p', { class: 'note' }, n)),
+  ];
+}
 
 /**
  * The "Live training" panel: the CLI demo trained in this browser, unguarded against clipByGlobalNorm, with the
@@ -13,7 +32,12 @@ import { diagnosisList, summaryTable } from './run-view';
  */
 export function mountLivePanel(root: HTMLElement): void {
   const s = LIVE_SETUP;
-  const backendLine = h('p', { class: 'backend', 'data-testid': 'backend' }, 'backend: not started');
+  const backendLine = h('div', { class: 'backend', 'data-testid': 'backend' }, 'backend: chosen when training starts');
+  const choice = h(
+    'select',
+    { 'data-testid': 'backend-choice' },
+    ...WEB_BACKEND_CHOICES.map((c) => h('option', { value: c }, c === 'auto' ? 'auto (WebGPU → WebGL → wasm → cpu)' : c)),
+  );
   const steps = h('input', { type: 'number', min: '1', max: '500', value: String(s.steps), 'data-testid': 'steps' });
   const start = h('button', { type: 'button', 'data-testid': 'start' }, 'Train');
   const stop = h('button', { type: 'button', 'data-testid': 'stop', disabled: '' }, 'Stop');
@@ -32,13 +56,13 @@ export function mountLivePanel(root: HTMLElement): void {
       '. gradguard measures every step on the device (one readback), diagnoses it and advises.',
     ),
     backendLine,
-    h('div', { class: 'controls' }, h('label', {}, 'steps ', steps), ' ', start, ' ', stop),
+    h('div', { class: 'controls' }, h('label', {}, 'backend ', choice), ' ', h('label', {}, 'steps ', steps), ' ', start, ' ', stop),
     status,
     cards,
     chartsRoot,
   );
   const charts = createRunCharts(chartsRoot);
-  let backend: BackendInfo | undefined;
+  let backend: WebBackendReport | undefined;
   let session: LiveSession | undefined;
   const downloads: string[] = [];
 
@@ -78,35 +102,36 @@ export function mountLivePanel(root: HTMLElement): void {
     void (async () => {
       start.disabled = true;
       steps.disabled = true;
+      choice.disabled = true;
       root.dataset.state = 'running';
       try {
-        if (!backend) {
+        const wanted = choice.value as WebBackendChoice;
+        if (backend?.requested !== wanted) {
+          backend = undefined;
           backendLine.textContent = 'backend: starting…';
-          backend = await activateBackend();
-          backendLine.replaceChildren(
-            'backend: ',
-            h('b', { 'data-testid': 'backend-name' }, backend.name),
-            ...backend.details.map((d) => h('span', { class: 'note' }, ` · ${d}`)),
-          );
+          backend = await activateBackend(wanted);
+          backendLine.replaceChildren(...backendReport(backend));
         }
         for (const u of downloads.splice(0)) URL.revokeObjectURL(u);
         const before = tf.memory().numTensors;
         status.textContent = 'training…';
         stop.disabled = false;
-        session = startLiveTraining({ steps: Number(steps.value) || s.steps, backend: backend.name, onUpdate: update });
+        session = startLiveTraining({ steps: Number(steps.value) || s.steps, backend: backend.backend, onUpdate: update });
         await session.done;
         const after = tf.memory().numTensors;
         root.dataset.tensorsBefore = String(before);
         root.dataset.tensorsAfter = String(after);
         status.textContent = `done. Tensors in memory: ${before} before, ${after} after (every tensor of the run was disposed${after === before ? '' : ' — NOT: a leak'}).`;
       } catch (e) {
+        // A named backend that is not available here rejects with a GradguardError that says why and what to do.
         status.textContent = `failed: ${(e as Error).message}`;
-        console.error(e);
+        if (backend === undefined) backendLine.textContent = `backend: ${(e as Error).message}`;
       } finally {
         session = undefined;
         root.dataset.state = 'done';
         start.disabled = false;
         steps.disabled = false;
+        choice.disabled = false;
         stop.disabled = true;
       }
     })();

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { createMonitor } from '@gradguard/core';
-import { parseRunLog } from '@gradguard/core/run-log';
+import { type RunLog, parseRunLog } from '@gradguard/core/run-log';
 import { guard } from '@gradguard/mitigations';
 import { addingProblem, buildSimpleRnn } from '@gradguard/models';
 import { type Browser, type Page, chromium } from 'playwright-core';
@@ -38,8 +38,8 @@ afterAll(async () => {
 });
 
 /** A fresh page on the viewer, collecting console errors and uncaught exceptions (each test asserts there are none). */
-async function openViewer(hash = ''): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+async function openViewer(hash = '', on: Browser = browser): Promise<{ page: Page; errors: string[] }> {
+  const page = await on.newPage({ viewport: { width: 1200, height: 900 } });
   const errors: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error') errors.push(m.text());
@@ -114,7 +114,14 @@ describe('run logs', () => {
     expect(await page.$$eval(`${charts} .uplot`, (u) => u.length)).toBe(3);
     await expectLinesDrawn(page, charts);
     const legend = await page.$$eval(`${charts} [data-chart=layers] .u-legend .u-label`, (ls) => ls.map((l) => l.textContent));
-    expect(legend).toEqual(['step', 'demo-unguarded: rnn', 'demo-unguarded: head', 'demo-guarded: rnn', 'demo-guarded: head']);
+    expect(legend).toEqual(['demo-unguarded: rnn', 'demo-unguarded: head', 'demo-guarded: rnn', 'demo-guarded: head']);
+
+    // The reporter's HTML report of a run opens from its card, with its own three charts drawn.
+    const [popup] = await Promise.all([page.waitForEvent('popup'), unguarded.locator('[data-testid=html-report]').click()]);
+    await popup.waitForSelector('#chart-layers canvas');
+    expect(await popup.title()).toBe('gradguard report — demo-unguarded');
+    expect(await popup.locator('canvas').count()).toBe(3);
+    await popup.close();
 
     await page.screenshot({ path: join(here, '..', '.screenshots', 'runs.png'), fullPage: true });
     expect(errors).toEqual([]);
@@ -179,58 +186,97 @@ async function referenceStepZero(): Promise<{ loss: number; preClipNorm: number 
   return out;
 }
 
+/** Trains the live demo for `steps` on the backend `choice` and returns the backend and the two run logs the page made. */
+async function trainLive(page: Page, steps: number, choice = 'auto'): Promise<{ backend: string; unguarded: RunLog; guarded: RunLog }> {
+  await page.selectOption('[data-testid=backend-choice]', choice);
+  await page.fill('[data-testid=steps]', String(steps));
+  await page.click('[data-testid=start]');
+  await page.waitForSelector('#panel-live[data-state=running]');
+  await page.waitForSelector('#panel-live[data-state=done]', { timeout: 120_000 });
+  const backend = (await page.textContent('[data-testid=backend-name]'))!;
+  // The run logs the page recorded (its download links) are valid JSONL run logs.
+  const logs = await page.$$eval('[data-testid=download]', (as) =>
+    Promise.all(as.map(async (a) => (await fetch((a as HTMLAnchorElement).href)).text())),
+  );
+  const [unguarded, guarded] = logs.map(parseRunLog);
+  return { backend, unguarded: unguarded!, guarded: guarded! };
+}
+
+let reference: Promise<{ loss: number; preClipNorm: number }> | undefined;
+
+/** What the demo must show on any backend: the unguarded run blows up and is stopped, the clipped one stays finite. */
+async function expectDemoBehaviour(page: Page, r: Awaited<ReturnType<typeof trainLive>>, steps: number): Promise<void> {
+  const { backend, unguarded: u, guarded: g } = r;
+  expect(await page.getAttribute('[data-testid=live-unguarded]', 'data-status')).toBe('stopped');
+  expect(await page.getAttribute('[data-testid=live-guarded]', 'data-status')).toBe('completed');
+  const problems = await page.locator('[data-testid=live-unguarded] [data-testid=diagnosis]').evaluateAll((els) =>
+    els.map((e) => `${e.getAttribute('data-severity')}:${e.getAttribute('data-problem')}:${e.querySelector('[data-testid=diagnosis-layer]')?.textContent}`),
+  );
+  expect(problems).toContain('critical:exploding-gradient:rnn');
+  expect(problems).toContain('critical:non-finite:rnn');
+
+  expect(u.header.backend).toBe(backend);
+  expect(g.header.backend).toBe(backend);
+  expect(u.end?.status).toBe('stopped');
+  expect(u.steps.some((s) => s.nonFinite > 0 || !Number.isFinite(s.loss!))).toBe(true);
+  expect(u.diagnoses.map((d) => d.problem)).toEqual(expect.arrayContaining(['exploding-gradient', 'non-finite']));
+  expect(g.end?.status).toBe('completed');
+  expect(g.steps).toHaveLength(steps);
+  for (const s of g.steps) {
+    expect(Number.isFinite(s.loss!) && Number.isFinite(s.preClipNorm) && s.nonFinite === 0).toBe(true);
+    expect(s.postClipNorm).toBeLessThanOrEqual(LIVE_SETUP.maxNorm * (1 + 1e-4));
+  }
+  expect(g.steps.filter((s) => s.scale < 1).length).toBeGreaterThan(0);
+
+  // Step 0 (before any update) is the same computation as on the cpu backend in Node, to float32 accuracy.
+  const ref = await (reference ??= referenceStepZero());
+  for (const run of [u, g]) {
+    expect(Math.abs(run.steps[0]!.loss! - ref.loss) / ref.loss).toBeLessThan(1e-3);
+    expect(Math.abs(run.steps[0]!.preClipNorm - ref.preClipNorm) / ref.preClipNorm).toBeLessThan(1e-3);
+  }
+  // Every tensor of the session was disposed.
+  const before = await page.getAttribute('#panel-live', 'data-tensors-before');
+  expect(await page.getAttribute('#panel-live', 'data-tensors-after')).toBe(before);
+}
+
 describe('live training', () => {
-  it('trains the demo in the browser: the unguarded run explodes and is diagnosed, the guarded one stays finite', async () => {
+  it('trains the demo on WebGPU (SwiftShader): the unguarded run explodes and is diagnosed, the guarded one stays finite', async () => {
     const { page, errors } = await openViewer('#live');
-    const steps = 10;
-    await page.fill('[data-testid=steps]', String(steps));
-    await page.click('[data-testid=start]');
-    await page.waitForSelector('[data-testid=backend-name]', { timeout: 60_000 });
-    const backend = await page.textContent('[data-testid=backend-name]');
+    const steps = 6;
+    const started = trainLive(page, steps);
     // Charts and cards update while training runs, before the end.
-    await page.waitForSelector('#panel-live[data-state=running] [data-testid=live-charts] .uplot', { timeout: 60_000 });
-    await page.waitForSelector('#panel-live[data-state=done]', { timeout: 120_000 });
-
-    const unguarded = page.locator('[data-testid=live-unguarded]');
-    const guarded = page.locator('[data-testid=live-guarded]');
-    expect(await unguarded.getAttribute('data-status')).toBe('stopped');
-    expect(await guarded.getAttribute('data-status')).toBe('completed');
-    const problems = await unguarded.locator('[data-testid=diagnosis]').evaluateAll((els) =>
-      els.map((e) => `${e.getAttribute('data-severity')}:${e.getAttribute('data-problem')}:${e.querySelector('[data-testid=diagnosis-layer]')?.textContent}`),
+    await page.waitForSelector(
+      '#panel-live[data-state=running]:has([data-testid=live-charts] .uplot):has([data-testid=live-guarded][data-status=running] [data-testid=diagnosis])',
+      { timeout: 60_000 },
     );
-    expect(problems).toContain('critical:exploding-gradient:rnn');
-    expect(problems).toContain('critical:non-finite:rnn');
-
-    // The run logs the page recorded are valid JSONL run logs; their numbers say what the page says.
-    const logs = await page.$$eval('[data-testid=download]', (as) =>
-      Promise.all(as.map(async (a) => (await fetch((a as HTMLAnchorElement).href)).text())),
-    );
-    const [u, g] = logs.map(parseRunLog);
-    expect(u!.header.backend).toBe(backend);
-    expect(u!.end?.status).toBe('stopped');
-    expect(u!.steps.some((s) => s.nonFinite > 0 || !Number.isFinite(s.loss!))).toBe(true);
-    expect(g!.end?.status).toBe('completed');
-    expect(g!.steps).toHaveLength(steps);
-    for (const s of g!.steps) {
-      expect(Number.isFinite(s.loss!) && Number.isFinite(s.preClipNorm) && s.nonFinite === 0).toBe(true);
-      expect(s.postClipNorm).toBeLessThanOrEqual(LIVE_SETUP.maxNorm * (1 + 1e-4));
-    }
-    expect(g!.steps.filter((s) => s.scale < 1).length).toBeGreaterThan(0);
-
-    // Step 0 (before any update) is the same computation as on the cpu backend in Node, to float32 accuracy.
-    const ref = await referenceStepZero();
-    for (const run of [u!, g!]) {
-      expect(Math.abs(run.steps[0]!.loss! - ref.loss) / ref.loss).toBeLessThan(1e-3);
-      expect(Math.abs(run.steps[0]!.preClipNorm - ref.preClipNorm) / ref.preClipNorm).toBeLessThan(1e-3);
-    }
-
-    // Every tensor of the session was disposed.
-    const before = await page.getAttribute('#panel-live', 'data-tensors-before');
-    expect(await page.getAttribute('#panel-live', 'data-tensors-after')).toBe(before);
-
+    const r = await started;
+    // auto takes WebGPU, here on SwiftShader (Chromium's software Vulkan): were the flag or the driver missing, it would
+    // fall back to WebGL and this fails loudly instead of passing on another backend.
+    expect(r.backend).toBe('webgpu');
+    expect(await page.textContent('[data-testid=adapter]')).toContain('swiftshader');
+    await expectDemoBehaviour(page, r, steps);
     await expectLinesDrawn(page, '[data-testid=live-charts]');
     await page.screenshot({ path: join(here, '..', '.screenshots', 'live.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it('falls back to WebGL without WebGPU and says why; trains on wasm when asked', async () => {
+    const noGpu = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS.filter((a) => a !== '--enable-unsafe-webgpu') });
+    try {
+      const { page, errors } = await openViewer('#live', noGpu);
+      const steps = 3;
+      const webgl = await trainLive(page, steps);
+      expect(webgl.backend).toBe('webgl');
+      expect(await page.textContent('[data-testid=backend-skipped]')).toMatch(/webgpu skipped \((no-webgpu|no-adapter)\): .*--enable-unsafe-webgpu/);
+      await expectDemoBehaviour(page, webgl, steps);
+
+      const wasm = await trainLive(page, steps, 'wasm');
+      expect(wasm.backend).toBe('wasm');
+      await expectDemoBehaviour(page, wasm, steps);
+      expect(errors).toEqual([]);
+    } finally {
+      await noGpu.close();
+    }
   });
 });
