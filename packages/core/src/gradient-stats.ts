@@ -4,7 +4,7 @@ import { type LayerLike, type LayerMap, layerOrder, mapVariablesToLayers } from 
 import type { GradientStatistics, LayerStatistics, VariableStatistics } from './run-log/statistics';
 import { type PendingSpectra, type SpectralOptions, recurrentSpectraOnDevice } from './spectral-radius';
 
-/** Rows of the stacked per-entry maps, each summed per variable: g², finite?, zero?, then w² and u² when measured. */
+/** Per variable, in order: sum g², count finite, count zero, then sum w² and sum u² when measured, then max g². */
 const ROW_SQ = 0;
 const ROW_FINITE = 1;
 const ROW_ZERO = 2;
@@ -118,10 +118,10 @@ interface Layout {
  * Builds every per-variable gradient statistic as ONE 1-D tensor on the device, plus `extra` scalars appended at the
  * end (the loss, post-transform sums of squares...), so a step costs exactly one readback. Nothing is read here.
  *
- * All gradients are flattened into one vector and the per-entry maps (g², finite?, zero?, and w², u² when measured)
- * are stacked into one `[rows, N]` tensor, split per variable and reduced with one sum and one max each: about four
- * tfjs ops per variable whatever is measured, since per-op dispatch, not arithmetic, is the cost that matters.
- * The layout is private to `decode`; `extraOffset` says where the extras start.
+ * Per variable: g² once, reused for the sum and for max|g| = √max g², and two counts (finite, exactly zero): 9 tfjs
+ * ops (the first version used 10 with |g|), +2 each for weight and update norms. Histograms cost 2 ops per layer
+ * (searchSorted over squared edges, then bincount). The layout is private to `decode`; `extraOffset` says where the
+ * extras start.
  */
 export function gradientStatsOnDevice(
   grads: tf.NamedTensorMap,
@@ -186,25 +186,39 @@ export function gradientStatsOnDevice(
     : undefined;
 
   const tensor = tf.tidy(() => {
-    const parts: tf.Tensor[] = [];
-    if (order.length > 0) {
-      const g = tf.concat(order.map((i) => toFlat(grads[names[i]!]!)));
+    const scalars: tf.Tensor[] = [];
+    const zero = tf.scalar(0);
+    const squares: tf.Tensor[] = [];
+    // Per variable, straight on its own tensor: splitting one concatenated vector instead looks cheaper by op count
+    // but SplitV copies piece by piece and measured 3–40× slower on cpu and wasm (bench/stats-overhead.ts).
+    for (const i of order) {
+      const raw = grads[names[i]!]!;
+      const g = raw.dtype === 'float32' ? raw : tf.cast(raw, 'float32');
       const sq = tf.square(g);
-      const maps = [sq, tf.cast(tf.isFinite(g), 'float32'), tf.cast(tf.equal(g, tf.scalar(0)), 'float32')];
-      if (anyWeight) {
-        maps.push(tf.square(tf.concat(order.map((i) => (hasWeight[i] ? toFlat(weightOf(names[i]!)!) : tf.zeros([sizes[i]!]))))));
-      }
-      if (updates !== undefined) maps.push(tf.square(tf.concat(order.map((i) => toFlat(updates[names[i]!]!)))));
-      const stacked = tf.stack(maps);
-      const pieces = order.length === 1 ? [stacked] : tf.split(stacked, order.map((i) => sizes[i]!), 1);
-      // Per variable: `rows` sums, then `rows` maxima (only the max of g² is used).
-      for (const p of pieces) parts.push(tf.sum(p, 1), tf.max(p, 1));
-      if (edges) {
-        const e2 = tf.tensor2d(edges.map((e) => e * e), [1, edges.length]);
-        const groupPieces = groups.length === 1 ? [sq] : tf.split(sq, groups.map((gr) => gr.size));
-        for (const p of groupPieces) {
-          parts.push(tf.sum(tf.cast(tf.greaterEqual(tf.reshape(p, [-1, 1]), e2), 'float32'), 0));
+      squares.push(sq);
+      scalars.push(tf.sum(sq), tf.sum(tf.cast(tf.isFinite(g), 'float32')), tf.sum(tf.cast(tf.equal(g, zero), 'float32')));
+      if (anyWeight) scalars.push(hasWeight[i] ? tf.sum(tf.square(tf.cast(weightOf(names[i]!)!, 'float32'))) : zero);
+      if (updates !== undefined) scalars.push(tf.sum(tf.square(tf.cast(updates[names[i]!]!, 'float32'))));
+      scalars.push(tf.max(sq)); // max|g| = sqrt(max g²): no abs needed
+    }
+    const parts: tf.Tensor[] = scalars.length > 0 ? [tf.stack(scalars)] : [];
+    if (edges && order.length > 0) {
+      // Bin index of each entry = number of edges <= |g| (compared as squares), counted per group by bincount.
+      const e2 = tf.tensor1d(edges.map((e) => e * e));
+      const empty = tf.tensor1d([], 'float32');
+      let k = 0;
+      for (const gr of groups) {
+        const members: tf.Tensor[] = [];
+        for (let covered = 0; covered < gr.size; k++) {
+          members.push(tf.reshape(squares[k]!, [-1]));
+          covered += squares[k]!.size;
         }
+        const joined = members.length === 1 ? members[0]! : tf.concat(members);
+        // searchSorted puts NaN first on cpu and last on wasm: send NaN below the first edge everywhere.
+        const flat = tf.where(tf.isNaN(joined), zero, joined) as tf.Tensor1D;
+        // wasm's searchSorted answers [1, n] for a 1-D input: flatten before and after.
+        const index = tf.reshape(tf.searchSorted(e2, flat, 'right'), [-1]) as tf.Tensor1D;
+        parts.push(tf.reshape(tf.bincount(index, empty, edges.length + 1), [-1]));
       }
     }
     if (recurrent) parts.push(recurrent.tensor);
@@ -216,8 +230,8 @@ export function gradientStatsOnDevice(
   }) as tf.Tensor1D;
   const recurrentSize = recurrent?.tensor.size ?? 0;
   recurrent?.tensor.dispose();
-  const histogramOffset = order.length * rows * 2;
-  const recurrentOffset = histogramOffset + (edges ? groups.length * edges.length : 0);
+  const histogramOffset = order.length * (rows + 1);
+  const recurrentOffset = histogramOffset + (edges ? groups.length * (edges.length + 1) : 0);
   const layout: Layout = {
     names,
     sizes,
@@ -239,13 +253,9 @@ export function gradientStatsOnDevice(
   };
 }
 
-/** [below the first edge, per bin, at or above the last edge] from counts of entries >= each edge. */
-function binCounts(values: ArrayLike<number>, offset: number, edges: number, size: number): number[] {
-  const ge = (k: number): number => Math.round(values[offset + k]!);
-  const out = [size - ge(0)];
-  for (let k = 0; k < edges - 1; k++) out.push(ge(k) - ge(k + 1));
-  out.push(ge(edges - 1));
-  return out;
+/** [below the first edge, per bin, at or above the last edge]: the `edges + 1` bincount values as integers. */
+function binCounts(values: ArrayLike<number>, offset: number, edges: number): number[] {
+  return Array.from({ length: edges + 1 }, (_, k) => Math.round(values[offset + k]!));
 }
 
 function decodeGradientStats(
@@ -255,7 +265,7 @@ function decodeGradientStats(
 ): GradientStatistics {
   const { names, sizes, rows } = layout;
   const slot = new Map<number, number>();
-  layout.order.forEach((i, k) => slot.set(i, k * rows * 2));
+  layout.order.forEach((i, k) => slot.set(i, k * (rows + 1)));
   const variables: VariableStatistics[] = [];
   let globalSq = 0;
   let size = 0;
@@ -271,7 +281,7 @@ function decodeGradientStats(
     const bad = o === undefined ? 0 : Math.max(0, n - Math.round(at(ROW_FINITE)));
     // sum(g²) is NaN when any entry is NaN and +Inf when any is ±Inf, so it decides the NaN/Infinity rule for
     // max|g| too, whose NaN handling differs between backends. max|g| = sqrt(max g²).
-    const mx = Number.isNaN(sq) ? Number.NaN : bad > 0 ? Number.POSITIVE_INFINITY : o === undefined ? 0 : Math.sqrt(values[o + rows + ROW_SQ]!);
+    const mx = Number.isNaN(sq) ? Number.NaN : bad > 0 ? Number.POSITIVE_INFINITY : o === undefined ? 0 : Math.sqrt(values[o + rows]!);
     const loc = layerMap?.get(names[i]!);
     const w = layout.weightRow >= 0 && layout.hasWeight[i] ? at(layout.weightRow) : undefined;
     const u = layout.updateRow >= 0 ? at(layout.updateRow) : undefined;
@@ -297,8 +307,8 @@ function decodeGradientStats(
   if (layout.edges) {
     let o = layout.histogramOffset;
     for (const gr of layout.groups) {
-      histograms.set(gr.layer, binCounts(values, o, layout.edges.length, gr.size));
-      o += layout.edges.length;
+      histograms.set(gr.layer, binCounts(values, o, layout.edges.length));
+      o += layout.edges.length + 1;
     }
   }
   const layers = layerMap ? poolByLayer(variables, layerMap, histograms) : [];
@@ -318,7 +328,7 @@ function decodeGradientStats(
     ...(hasWeights ? { weightNorm } : {}),
     ...(hasUpdates ? { updateNorm } : {}),
     ...(hasWeights && hasUpdates ? { updateRatio: updateNorm / weightNorm } : {}),
-    ...(layout.edges ? { histogramEdges: layout.edges, histogram: histogram ?? binCounts([], 0, 0, 0) } : {}),
+    ...(layout.edges ? { histogramEdges: layout.edges, histogram: histogram ?? new Array<number>(layout.edges.length + 1).fill(0) } : {}),
     ...(layout.recurrent ? { recurrent: layout.recurrent.decode(values, layout.recurrentOffset) } : {}),
   };
 }

@@ -48,6 +48,27 @@ describe('run-log codec', () => {
     expect(partial.steps).toHaveLength(2);
   });
 
+  it('reads the optional 0.2 fields, and reads a version-1 log without them', () => {
+    const rich = {
+      ...stepRec(0, 2),
+      weightNorm: 5,
+      updateNorm: 0.01,
+      updateRatio: 0.002,
+      histogramEdges: [0.01, 0.1, 1],
+      histogram: [1, 2, 0, 1],
+      layers: [{ layer: 'rnn', size: 4, norm: 2, maxAbs: 2, nonFinite: 0, zeros: 0, weightNorm: 5, updateRatio: 0.002, histogram: [1, 2, 0, 1] }],
+      recurrent: [{ layer: 'rnn', className: 'SimpleRNN', gate: 'all', spectralRadius: 1.5, maxSingularValue: 'Infinity', timeSteps: 50 }],
+    };
+    const log = parseRunLog([header, rich].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const s = log.steps[0]!;
+    expect(s.recurrent![0]).toMatchObject({ spectralRadius: 1.5, maxSingularValue: Number.POSITIVE_INFINITY, timeSteps: 50 });
+    expect(s.layers[0]!.histogram).toEqual([1, 2, 0, 1]);
+    expect(s.updateRatio).toBe(0.002);
+    const plain = parseRunLog([header, stepRec(0, 2)].map(encodeRunLogRecord).join('\n') + '\n');
+    expect(plain.steps[0]!.weightNorm).toBeUndefined();
+    expect(() => parseRunLog([header, { ...rich, histogram: [1.5] }].map((r) => JSON.stringify(r)).join('\n'))).toThrow(/at histogram\.0/);
+  });
+
   it('rejects garbage with the line number and what is wrong', () => {
     expect(() => parseRunLog('')).toThrow('the run log is empty');
     expect(() => parseRunLog('hello\n')).toThrow(/line 1: not JSON/);

@@ -3,7 +3,9 @@ import { PHASES, PROBLEMS, REMEDIES, SEVERITIES } from './diagnosis';
 
 /**
  * Version of the run-log format. Bump on any change a reader of the previous version would misread;
- * readers accept every version up to their own.
+ * readers accept every version up to their own. Adding an optional field is not such a change (readers drop keys
+ * they do not know), so the weight, update, histogram and recurrent fields of core 0.2 kept version 1.
+ * Every field is documented in packages/core/docs/run-log.md.
  */
 export const RUN_LOG_VERSION = 1;
 
@@ -23,6 +25,20 @@ const layerStep = z.object({
   maxAbs: num,
   nonFinite: count,
   zeros: count,
+  // Optional since @gradguard/core 0.2 (still version 1: readers of the first schema ignore them).
+  weightNorm: num.optional(),
+  updateNorm: num.optional(),
+  updateRatio: num.optional(),
+  histogram: z.array(count).optional(),
+});
+
+const recurrentStep = z.object({
+  layer: z.string(),
+  className: z.string(),
+  gate: z.string(),
+  spectralRadius: num,
+  maxSingularValue: num,
+  timeSteps: count.optional(),
 });
 
 const layerInfo = z.object({
@@ -66,6 +82,13 @@ export const stepRecordSchema = z.object({
   maxAbs: num,
   nonFinite: count,
   layers: z.array(layerStep),
+  // Optional since @gradguard/core 0.2 (still version 1).
+  weightNorm: num.optional(),
+  updateNorm: num.optional(),
+  updateRatio: num.optional(),
+  histogramEdges: z.array(num).optional(),
+  histogram: z.array(count).optional(),
+  recurrent: z.array(recurrentStep).optional(),
 });
 
 const evidenceValue = z.union([num, z.string(), z.boolean(), z.null()]);
