@@ -221,11 +221,11 @@ export const SCENARIOS: readonly Scenario[] = Object.freeze([
   }),
   scenario({
     name: 'dying-relu-high-lr',
-    description: '4-layer ReLU MLP on two spirals with SGD at lr 5: the first large updates push most pre-activations negative for every input; ~2/3 of the units die and the gradients become exactly 0.',
+    description: '4-layer ReLU MLP on two spirals with SGD at lr 10: the first large updates push most pre-activations negative for every input; most units die and the gradients become exactly 0.',
     expected: 'dying-relu',
     model: { kind: 'mlp', depth: 4, width: 32, activation: 'relu', kernelInitializer: he },
     task: spirals,
-    optimizer: sgd(5),
+    optimizer: sgd(10),
     steps: 30,
     repairs: ['learning-rate', 'activation', 'batch-norm'],
   }),
