@@ -96,6 +96,27 @@ describe('useNodeBackend: automatic choice', () => {
     y.dispose();
   });
 
+  it('takes tfjs-node when tfjs-node-gpu loads but its backend fails to start', async () => {
+    mods = fakeModules();
+    mods.link('@tensorflow/tfjs');
+    mods.link('@tensorflow/tfjs-backend-cpu');
+    mods.add('@tensorflow/tfjs-node-gpu', {
+      'index.js': `
+        const tf = require('@tensorflow/tfjs');
+        tf.registerBackend('tensorflow', () => { throw new Error('cuInit failed: CUDA_ERROR_NO_DEVICE'); }, 3);
+        module.exports = tf;`,
+    });
+    mods.add('@tensorflow/tfjs-node', { 'index.js': WORKING_TFJS_NODE });
+    const report = await useNodeBackend({ loader: mods.loader(), probeGpu: gpuVisible });
+    expect(report.skipped).toHaveLength(1);
+    expect(report.skipped[0]).toMatchObject({ packageName: '@tensorflow/tfjs-node-gpu', reason: 'init-failed' });
+    expect(report.skipped[0]!.detail).toContain('CUDA_ERROR_NO_DEVICE');
+    expect(report).toMatchObject({ backend: 'tensorflow', packageName: '@tensorflow/tfjs-node' });
+    const y = tf.tidy(() => tf.sum(tf.tensor([1, 2, 3.5])));
+    expect(await y.data()).toEqual(new Float32Array([6.5]));
+    y.dispose();
+  });
+
   it('uses tfjs-node-gpu when it loads and a GPU is visible, and reports the device', async () => {
     mods = fakeModules();
     mods.link('@tensorflow/tfjs');

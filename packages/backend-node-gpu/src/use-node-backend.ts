@@ -150,11 +150,14 @@ export async function useNodeBackend(options: UseNodeBackendOptions = {}): Promi
     requested === 'auto' ? (options.order ?? ['tensorflow', 'wasm', 'cpu']) : [requested];
   const skipped: SkippedBackend[] = [];
   const warnings: string[] = [];
+  // Decided once: a 'tensorflow' backend registered during this call (a GPU build that then failed to start) is not
+  // the app's.
+  const appLoadedTensorflow = tf.findBackendFactory('tensorflow') != null;
 
   for (const choice of order) {
     const attempts: SkippedBackend[] = [];
     const candidates =
-      choice === 'tensorflow' && tf.findBackendFactory('tensorflow') != null
+      choice === 'tensorflow' && appLoadedTensorflow
         ? // The app already loaded tfjs-node(-gpu) (`import '@tensorflow/tfjs-node'`): use it; loading the other
           // build too would put two libtensorflow builds in one process.
           CANDIDATES.tensorflow.filter((c) => c.packageName === tensorflowLoadedByApp())
@@ -163,7 +166,7 @@ export async function useNodeBackend(options: UseNodeBackendOptions = {}): Promi
       const skip = (reason: SkippedBackend['reason'], detail: string, error?: unknown): void => {
         attempts.push({ backend: c.backend, packageName: c.packageName, reason, detail, ...(error === undefined ? {} : { error }) });
       };
-      const preloaded = c.backend === 'tensorflow' && tf.findBackendFactory('tensorflow') != null;
+      const preloaded = c.backend === 'tensorflow' && appLoadedTensorflow;
       let gpu: GpuProbe | undefined;
       if (c.gpu) {
         gpu = await probeGpu();
@@ -201,6 +204,8 @@ export async function useNodeBackend(options: UseNodeBackendOptions = {}): Promi
       }
       const result = await activate(c.backend);
       if (!result.ok) {
+        // Unregister what this failed build registered, so the next build (tfjs-node after tfjs-node-gpu) can register.
+        if (c.backend === 'tensorflow' && !preloaded) tf.removeBackend('tensorflow');
         skip('init-failed', `${c.packageName} loaded but the '${c.backend}' backend failed to start: ${result.detail}.`, result.error);
         continue;
       }
@@ -222,7 +227,8 @@ export async function useNodeBackend(options: UseNodeBackendOptions = {}): Promi
     }
     skipped.push(...attempts);
   }
-  throw new BackendUnavailableError('cpu', TFJS_BACKEND_CPU, skipped, installHint('cpu'));
+  const last = order.at(-1)!;
+  throw new BackendUnavailableError(last, CANDIDATES[last].at(-1)!.packageName, skipped, installHint(last));
 }
 
 /** Which tfjs-node build the app loaded itself, from the CommonJS module cache (tfjs-node is CommonJS). */
