@@ -1,8 +1,7 @@
-import { dirname } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import { summarizeRun } from '@gradguard/reporter';
 import { readRunLogFile, writeHtmlReport, writeTensorBoardEvents } from '@gradguard/reporter/node';
 import { EXIT } from '../errors';
+import { ensureParentDir } from '../paths';
 
 export interface ReportOptions {
   readonly out: string;
@@ -12,7 +11,7 @@ export interface ReportOptions {
 /** Renders a saved run as one self-contained HTML file (and, if asked, TensorBoard events). Exit code 0 on success. */
 export function report(path: string, o: ReportOptions): number {
   const log = readRunLogFile(path);
-  mkdirSync(dirname(o.out), { recursive: true });
+  ensureParentDir(o.out);
   writeHtmlReport(o.out, log);
   const s = summarizeRun(log);
   const lines = [

@@ -1,5 +1,3 @@
-import { dirname } from 'node:path';
-import { mkdirSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { formatNumber as fmt } from '@gradguard/core';
 import { type RunSink, createMemorySink, table } from '@gradguard/reporter';
@@ -7,6 +5,7 @@ import { createTensorBoardSink, writeHtmlReport } from '@gradguard/reporter/node
 import type { BackendReport } from '../backend';
 import { EXIT } from '../errors';
 import { type MitigationFlags, buildMitigations } from '../mitigation-flags';
+import { ensureParentDir } from '../paths';
 import { evaluateMse, trainRun } from '../run';
 import { type ActivationName, type ModelName, type OptimizerName, type TaskName, buildModel, buildOptimizer, buildTask } from '../zoo';
 
@@ -34,10 +33,6 @@ export interface TrainOptions extends MitigationFlags {
   readonly stop: boolean;
 }
 
-const ensureDir = (path: string): void => {
-  mkdirSync(dirname(path), { recursive: true });
-};
-
 /**
  * Trains one model with the chosen optimizer and mitigations, watching every step; writes the run log, HTML report
  * and TensorBoard events asked for. Exit code 1 when the run went non-finite or a warning or critical problem was
@@ -53,7 +48,8 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
   const sinks: RunSink[] = [memory];
   let tensorboard: ReturnType<typeof createTensorBoardSink> | undefined;
   if (o.tensorboard) sinks.push((tensorboard = createTensorBoardSink(o.tensorboard)));
-  if (o.log) ensureDir(o.log);
+  if (o.log) ensureParentDir(o.log);
+  if (o.html) ensureParentDir(o.html);
   const name = `${o.model}-${o.task}`;
   const live = !o.json && !o.quiet;
   const config = {
@@ -106,10 +102,7 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
   const mse = await evaluateMse(model, data.xs, data.ys);
   model.dispose();
   tf.dispose([data.xs, data.ys]);
-  if (o.html) {
-    ensureDir(o.html);
-    writeHtmlReport(o.html, memory.log);
-  }
+  if (o.html) writeHtmlReport(o.html, memory.log);
   const problems = result.diagnoses.filter((d) => d.phase !== 'recovery' && d.severity !== 'info');
   const healthy = result.firstNonFiniteStep === null && result.weightsFinite && problems.length === 0;
   if (o.json) {

@@ -1,0 +1,117 @@
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readRunLogFile } from '@gradguard/reporter/node';
+import { describe, expect, it } from 'vitest';
+import { gradguard } from './cli';
+
+/** TFRecord framing only (the reporter's own tests decode the protos): returns each record's payload. */
+function tfRecords(path: string): Buffer[] {
+  const b = readFileSync(path);
+  const out: Buffer[] = [];
+  for (let p = 0; p < b.length; ) {
+    const len = Number(b.readBigUInt64LE(p));
+    out.push(b.subarray(p + 12, p + 12 + len));
+    p += 16 + len;
+  }
+  return out;
+}
+
+// The exploding setup of ENVIRONMENT.md at a short length: SimpleRNN(32, relu), orthogonal recurrent gain 1.5, T 50, SGD 0.1.
+const EXPLODING = ['train', '--recurrent-gain', '1.5', '--lr', '0.1', '--steps', '12', '--samples', '128'];
+
+describe('gradguard train', () => {
+  it('unguarded: explodes, stops at the first NaN, writes log, HTML and TensorBoard, exits 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-train-'));
+    const r = gradguard([...EXPLODING, '--log', join(dir, 'logs/run.jsonl'), '--html', join(dir, 'run.html'), '--tensorboard', join(dir, 'tb')]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/gradguard train — simple-rnn on adding \(T = 50\), sgd lr 0.1, batch 32, mitigations: none, seed 1/);
+    expect(r.stderr).toMatch(/✖ step 0 critical exploding-gradient in layer "rnn" \(onset\)/);
+    expect(r.stdout).toMatch(/steps\s+\d+ \(stopped: loss and gradients non-finite since step \d: the weights are lost\)/);
+    expect(r.stdout).toMatch(/weights finite\s+no/);
+    expect(r.stdout).toContain('problems found (exit code 1)');
+
+    const log = readRunLogFile(join(dir, 'logs/run.jsonl')); // the log's directory was created
+    expect(log.end).toMatchObject({ status: 'stopped' });
+    expect(log.header.config).toMatchObject({ model: 'simple-rnn', recurrentGain: 1.5, learningRate: 0.1, transform: 'none' });
+    expect(log.steps[0]!.preClipNorm).toBeGreaterThan(1e6);
+    expect(log.steps.at(-1)!.nonFinite).toBeGreaterThan(0);
+
+    const html = readFileSync(join(dir, 'run.html'), 'utf8');
+    expect(html).toContain('var uPlot='); // the chart library is inlined
+    expect(html).toContain('exploding-gradient');
+
+    const [events] = readdirSync(join(dir, 'tb'));
+    expect(events).toMatch(/^events\.out\.tfevents\.\d{10}\./);
+    const records = tfRecords(join(dir, 'tb', events!));
+    expect(records[0]!.toString('latin1')).toContain('brain.Event:2');
+    expect(records).toHaveLength(log.steps.length + 1);
+    expect(records[1]!.toString('latin1')).toContain('layer_norm/rnn');
+  });
+
+  it('--clip-global-norm 1: the same run stays finite, every applied norm is at most 1, --json summary', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-train-'));
+    const r = gradguard([...EXPLODING, '--clip-global-norm', '1', '--log', join(dir, 'run.jsonl'), '--json']);
+    expect(r.code, r.stderr).toBe(1); // the pre-clip gradients still explode: the monitor says so
+    expect(r.stderr).toBe('');
+    const j = JSON.parse(r.stdout);
+    expect(j).toMatchObject({ steps: 12, stoppedEarly: false, firstNonFiniteStep: null, weightsFinite: true, clippedSteps: 12 });
+    expect(j.config.transform).toBe('clipByGlobalNorm(1)');
+    expect(j.maxPreClipNorm).toBeGreaterThan(1e6);
+    expect(j.diagnoses[0]).toMatchObject({ step: 0, problem: 'exploding-gradient', severity: 'critical', layer: 'rnn' });
+    const log = readRunLogFile(join(dir, 'run.jsonl'));
+    for (const s of log.steps) {
+      expect(s.postClipNorm).toBeLessThanOrEqual(1 + 1e-4);
+      expect(s.scale).toBeCloseTo(s.postClipNorm / s.preClipNorm, 6);
+    }
+  });
+
+  it('a small healthy run exits 0', () => {
+    const r = gradguard(['train', '--seq-len', '10', '--samples', '64', '--steps', '6', '--lr', '0.01', '-q']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/steps\s+6\n/);
+    expect(r.stdout).toContain('healthy: no problems found');
+  });
+
+  it('trains LSTM, GRU and MLP models with adam, rmsprop and momentum', () => {
+    for (const [model, optimizer] of [['lstm', 'adam'], ['gru', 'rmsprop'], ['mlp', 'momentum']] as const) {
+      const r = gradguard(['train', '--model', model, '--optimizer', optimizer, '--lr', '0.003', '--seq-len', '8', '--units', '8', '--samples', '64', '--steps', '3', '--json']);
+      expect(r.code, `${model}: ${r.stderr}`).toBe(0);
+      const j = JSON.parse(r.stdout);
+      expect(j).toMatchObject({ steps: 3, weightsFinite: true, healthy: true, config: { model, optimizer } });
+      expect(j.trainMse).toBeGreaterThan(0);
+    }
+  });
+
+  it('chains mitigations in a fixed order; skip-non-finite + clip-value + LR back-off keeps the exploding run finite', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-train-'));
+    const r = gradguard([...EXPLODING, '--lr-backoff', '--clip-value', '0.5', '--skip-non-finite', '--log', join(dir, 'run.jsonl'), '--json']);
+    const j = JSON.parse(r.stdout);
+    expect(j.config.transform).toBe('skipNonFinite() → clipByValue(0.5) → lrBackoff()');
+    expect(j).toMatchObject({ steps: 12, weightsFinite: true, firstNonFiniteStep: null });
+    const log = readRunLogFile(join(dir, 'run.jsonl'));
+    // Back-off halves the rate at the exploding-gradient onset (step 0); later steps run below 0.1.
+    expect(log.steps[0]!.learningRate).toBeCloseTo(0.1, 9);
+    expect(Math.min(...log.steps.map((s) => s.learningRate!))).toBeLessThanOrEqual(0.05 + 1e-9);
+    // clipByValue bounds every entry: max|g| after clipping is <= 0.5, so each layer's applied norm is <= 0.5·sqrt(size).
+    expect(log.steps.every((s) => s.postClipNorm <= 0.5 * Math.sqrt(s.layers.reduce((a, l) => a + l.size, 0)) + 1e-6)).toBe(true);
+  });
+
+  it('rejects bad flags and unwritable paths with one line and exit code 2', () => {
+    const m = gradguard(['train', '--model', 'transformer']);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/argument 'transformer' is invalid. Allowed choices are simple-rnn, lstm, gru, mlp/);
+    const lr = gradguard(['train', '--lr', '-1']);
+    expect(lr.code).toBe(2);
+    expect(lr.stderr).toContain("option '--lr <rate>' argument '-1' is invalid. must be a number > 0.");
+    const p = gradguard(['train', '--auto-clip', '150']);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain('must be a number from 0 to 100');
+    const file = join(mkdtempSync(join(tmpdir(), 'gradguard-train-')), 'a-file');
+    writeFileSync(file, 'not a directory');
+    const w = gradguard(['train', '--steps', '1', '--samples', '32', '--seq-len', '4', '--log', join(file, 'run.jsonl')]);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toMatch(/^error: .*a-file\/run\.jsonl.*\n {2}hint: Check that the directory exists and is writable\./m);
+    for (const e of [m, lr, p, w]) expect(e.stderr).not.toMatch(/\n\s+at /);
+  });
+});
