@@ -93,10 +93,6 @@ function histogramEdges(where: string, option: true | HistogramOptions): number[
   return Array.from({ length: bins + 1 }, (_, k) => 10 ** (lo + ((hi - lo) * k) / bins));
 }
 
-function toFlat(t: tf.Tensor): tf.Tensor {
-  return tf.reshape(t.dtype === 'float32' ? t : tf.cast(t, 'float32'), [-1]);
-}
-
 interface Layout {
   readonly names: readonly string[];
   readonly sizes: readonly number[];

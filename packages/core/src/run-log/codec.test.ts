@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { encodeRunLogRecord, parseRunLog, parseRunLogRecord } from './codec';
 import { RUN_LOG_VERSION, type RunLogRecord } from './schema';
@@ -67,6 +68,17 @@ describe('run-log codec', () => {
     const plain = parseRunLog([header, stepRec(0, 2)].map(encodeRunLogRecord).join('\n') + '\n');
     expect(plain.steps[0]!.weightNorm).toBeUndefined();
     expect(() => parseRunLog([header, { ...rich, histogram: [1.5] }].map((r) => JSON.stringify(r)).join('\n'))).toThrow(/at histogram\.0/);
+  });
+
+  it('parses the example in docs/run-log.md, the format\'s documentation', () => {
+    const doc = readFileSync(new URL('../../docs/run-log.md', import.meta.url), 'utf8');
+    const example = /```jsonl\n([\s\S]*?)```/.exec(doc)![1]!;
+    const log = parseRunLog(example);
+    expect(log.steps.map((s) => s.step)).toEqual([0, 1]);
+    expect(log.steps[1]!.loss).toBeNaN();
+    expect(log.steps[0]!.recurrent![0]!.spectralRadius).toBe(1.5);
+    expect(log.diagnoses[0]!.detector).toBe('detectRecurrentInstability');
+    expect(log.end!.status).toBe('failed');
   });
 
   it('rejects garbage with the line number and what is wrong', () => {
