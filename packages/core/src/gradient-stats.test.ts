@@ -191,11 +191,26 @@ describe('gradientStats', () => {
     tf.dispose([...Object.values(grads), info.result as tf.Tensor]);
   });
 
-  it('leaks nothing over many steps', async () => {
+  it('leaks nothing over many steps, with every option on', async () => {
     const grads = { a: tf.randomNormal([8, 8]), b: tf.randomNormal([8]) };
     await expectNoLeak(async () => {
       for (let i = 0; i < 200; i++) await gradientStats(grads);
     });
     tf.dispose(Object.values(grads));
+    const model = tf.sequential({
+      layers: [tf.layers.lstm({ units: 3, inputShape: [4, 2], name: 'lstm' }), tf.layers.dense({ units: 1, name: 'head' })],
+    });
+    const full = Object.fromEntries(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, tf.randomNormal(w.shape as number[])]));
+    const updates = Object.fromEntries(Object.entries(full).map(([k, v]) => [k, tf.mul(v, 1e-3)]));
+    const loss = tf.scalar(1);
+    await expectNoLeak(async () => {
+      for (let step = 0; step < 60; step++) {
+        const p = gradientStatsOnDevice(full, { model, updates, histogram: true, recurrent: true, detailEvery: 3, step, extra: [loss] });
+        p.decode(await p.tensor.data());
+        p.tensor.dispose();
+      }
+    });
+    tf.dispose([...Object.values(full), ...Object.values(updates), loss]);
+    model.dispose();
   });
 });
