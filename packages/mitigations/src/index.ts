@@ -25,5 +25,5 @@ export type {
   LearningRateBackoff,
 } from './learning-rate';
 export { optimizerSlots } from './optimizer-slots';
-export { disposeState, disposeNew } from './transformation';
+export { disposeState, disposeNew, keepState } from './transformation';
 export type { GradientTransformation, TransformState, EmptyState, TensorMap, ApplyContext } from './transformation';

@@ -141,10 +141,10 @@ export async function trainWithSpike(options: GuardOptions, factor = 1000, at = 
         const x = xs.slice([i * 32, 0, 0], [32, 20, 2]);
         const y = ys.slice([i * 32, 0], [32, 1]);
         const xi = i === at ? tf.mul(x, factor) : x;
-        return guarded.minimize(() => tf.losses.meanSquaredError(y, model.apply(xi) as tf.Tensor) as tf.Scalar, true);
+        return guarded.minimize(() => tf.losses.meanSquaredError(y, model.apply(xi) as tf.Tensor) as tf.Scalar, true)!;
       });
-      losses.push((await cost!.data())[0]!);
-      cost!.dispose();
+      losses.push((await cost.data())[0]!);
+      cost.dispose();
     }
     await guarded.flush();
   } catch (e) {
