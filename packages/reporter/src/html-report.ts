@@ -151,7 +151,8 @@ ${diagnoses}
       width: width(), height: 280,
       scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
       axes: [
-        { label: 'step', grid: grid },
+        // Steps are integers: no ticks at 2.5.
+        { label: 'step', grid: grid, incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6] },
         {
           size: 60, grid: grid,
           // On a log axis label only the powers of ten; uPlot puts a tick at every 1..9 x 10^k.
