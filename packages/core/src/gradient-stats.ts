@@ -93,6 +93,11 @@ function histogramEdges(where: string, option: true | HistogramOptions): number[
   return Array.from({ length: bins + 1 }, (_, k) => 10 ** (lo + ((hi - lo) * k) / bins));
 }
 
+/** Casting to the same dtype still dispatches a kernel: skip it for float32, which nearly every tensor is. */
+function asFloat(t: tf.Tensor): tf.Tensor {
+  return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
+}
+
 interface Layout {
   readonly names: readonly string[];
   readonly sizes: readonly number[];
@@ -188,13 +193,12 @@ export function gradientStatsOnDevice(
     // Per variable, straight on its own tensor: splitting one concatenated vector instead looks cheaper by op count
     // but SplitV copies piece by piece and measured 3–40× slower on cpu and wasm (bench/stats-overhead.ts).
     for (const i of order) {
-      const raw = grads[names[i]!]!;
-      const g = raw.dtype === 'float32' ? raw : tf.cast(raw, 'float32');
+      const g = asFloat(grads[names[i]!]!);
       const sq = tf.square(g);
       squares.push(sq);
       scalars.push(tf.sum(sq), tf.sum(tf.cast(tf.isFinite(g), 'float32')), tf.sum(tf.cast(tf.equal(g, zero), 'float32')));
-      if (anyWeight) scalars.push(hasWeight[i] ? tf.sum(tf.square(tf.cast(weightOf(names[i]!)!, 'float32'))) : zero);
-      if (updates !== undefined) scalars.push(tf.sum(tf.square(tf.cast(updates[names[i]!]!, 'float32'))));
+      if (anyWeight) scalars.push(hasWeight[i] ? tf.sum(tf.square(asFloat(weightOf(names[i]!)!))) : zero);
+      if (updates !== undefined) scalars.push(tf.sum(tf.square(asFloat(updates[names[i]!]!))));
       scalars.push(tf.max(sq)); // max|g| = sqrt(max g²): no abs needed
     }
     const parts: tf.Tensor[] = scalars.length > 0 ? [tf.stack(scalars)] : [];
