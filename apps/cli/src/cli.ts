@@ -17,7 +17,7 @@ program
   .description('Measure, detect, explain and fix exploding gradients in TensorFlow.js training.')
   .version('0.1.0')
   .option('--debug', 'print stack traces for errors')
-  .addOption(new Option('--backend <name>', 'tfjs backend').choices([...BACKENDS]).default('auto'))
+  .addOption(new Option('--backend <name>', 'tfjs backend: auto = best available (tfjs-node-gpu → tfjs-node → wasm → cpu); a named one fails instead of falling back; webgpu runs on Dawn (npm webgpu)').choices([...BACKENDS]).default('auto'))
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
   .addHelpText(
@@ -54,11 +54,12 @@ program
   .description('Train a model on a task with any optimizer and mitigation, watching every step; write logs and reports.')
   .addOption(new Option('--model <name>', 'model').choices([...MODELS]).default('simple-rnn'))
   .addOption(new Option('--task <name>', 'task').choices([...TASKS]).default('adding'))
-  .option('--seq-len <T>', 'time steps per sequence', intAtLeast(2), 50)
+  .option('--seq-len <T>', 'time steps per sequence (the delay for copy)', intAtLeast(2), 50)
   .option('--units <n>', 'hidden units per layer', intAtLeast(1), 32)
-  .addOption(new Option('--activation <name>', 'SimpleRNN recurrence / MLP hidden activation').choices([...ACTIVATIONS]).default('relu'))
-  .option('--recurrent-gain <g>', 'gain (spectral radius) of the orthogonal recurrent kernel', positiveNumber, 1)
-  .option('--depth <n>', 'hidden layers of the MLP', intAtLeast(1), 4)
+  .addOption(new Option('--activation <name>', 'recurrence / MLP hidden activation (default relu for simple-rnn and mlp, tanh for lstm/gru)').choices([...ACTIVATIONS]))
+  .option('--recurrent-gain <g>', 'spectral radius of the orthogonal recurrent kernels', positiveNumber, 1)
+  .option('--depth <n>', 'stacked recurrent layers (default 1) or MLP hidden layers (default 4)', intAtLeast(1))
+  .option('--batch-norm', 'batch normalization after every recurrent or hidden layer')
   .option('--samples <n>', 'training sequences', intAtLeast(1), 640)
   .option('--epochs <n>', 'passes over the data', intAtLeast(1), 1)
   .option('--steps <n>', 'stop after this many optimizer steps (overrides --epochs)', intAtLeast(1))
@@ -95,7 +96,7 @@ Examples:
   $ gradguard train --recurrent-gain 1.5 --lr 0.1 --steps 40 --log exploding.jsonl
   $ gradguard train --recurrent-gain 1.5 --lr 0.1 --steps 40 --clip-global-norm 1 --log clipped.jsonl --html clipped.html
   $ gradguard train --model lstm --optimizer adam --lr 0.003 --epochs 3 --tensorboard runs/tb
-  $ gradguard train --model mlp --depth 12 --activation tanh --skip-non-finite --lr-backoff --json`,
+  $ gradguard train --model mlp --task two-spirals --depth 12 --activation tanh --skip-non-finite --lr-backoff --json`,
   )
   .action(async (opts: TrainOptions) => {
     const backend = await activateBackend(program.opts().backend as string);

@@ -1,81 +1,88 @@
-import * as tf from '@tensorflow/tfjs';
-import { addingProblem, buildSimpleRnn } from '@gradguard/models';
+import type * as tf from '@tensorflow/tfjs';
+import {
+  ACTIVATIONS,
+  type Activation,
+  ModelOptionError,
+  type ModelSpec,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+  TASK_NAMES,
+  type Task,
+  type TaskName,
+  type TaskSpec,
+  buildModel as buildModelFromSpec,
+  createOptimizer,
+  createTask,
+} from '@gradguard/models';
 import { UsageError } from './errors';
 
 export const MODELS = ['simple-rnn', 'lstm', 'gru', 'mlp'] as const;
 export type ModelName = (typeof MODELS)[number];
-export const TASKS = ['adding'] as const;
-export type TaskName = (typeof TASKS)[number];
-export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
-export type OptimizerName = (typeof OPTIMIZERS)[number];
-export const ACTIVATIONS = ['relu', 'tanh', 'linear', 'sigmoid'] as const;
-export type ActivationName = (typeof ACTIVATIONS)[number];
+export { ACTIVATIONS, OPTIMIZER_NAMES as OPTIMIZERS, TASK_NAMES as TASKS };
+export type { Activation, OptimizerName, TaskName };
 
 export interface ModelChoice {
   readonly model: ModelName;
-  readonly sequenceLength: number;
   readonly units: number;
-  /** Recurrence activation (simple-rnn) or hidden activation (mlp). */
-  readonly activation: ActivationName;
-  /** Gain of the orthogonal recurrent kernel (recurrent models): its spectral radius. */
+  /** Recurrence activation (recurrent models) or hidden activation (mlp); default relu for simple-rnn and mlp, tanh for lstm/gru. */
+  readonly activation: Activation | undefined;
+  /** Spectral radius (orthogonal gain) of the recurrent kernels. */
   readonly recurrentGain: number;
-  /** Hidden layers of the MLP. */
+  /** Stacked recurrent layers, or hidden layers of the MLP. */
   readonly depth: number;
-  readonly seed: number;
+  readonly batchNorm: boolean;
 }
 
-/**
- * The model `train` builds: the seeded SimpleRNN from @gradguard/models, or an LSTM/GRU/MLP of the same shape (a
- * recurrent layer or `depth` dense layers, then a dense head), seeded the same way so runs repeat exactly.
- */
-export function buildModel(c: ModelChoice): tf.LayersModel {
-  if (c.model === 'simple-rnn') {
-    return buildSimpleRnn({ sequenceLength: c.sequenceLength, units: c.units, activation: c.activation, recurrentGain: c.recurrentGain, seed: c.seed });
+/** The activation a model gets when `--activation` is not given: relu for simple-rnn (tanh saturates and hides explosions) and mlp, tanh for the gated cells. */
+export function defaultActivation(model: ModelName): Activation {
+  return model === 'lstm' || model === 'gru' ? 'tanh' : 'relu';
+}
+
+/** Turns @gradguard/models' option errors (a bad combination of flags) into usage errors: exit code 2. */
+function asUsage<T>(f: () => T, hint: string): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof ModelOptionError) throw new UsageError(e.message, hint);
+    throw e;
   }
-  const glorot = (k: number) => tf.initializers.glorotUniform({ seed: c.seed * 1009 + k });
-  const model = tf.sequential({ name: `${c.model}_model` });
-  if (c.model === 'mlp') {
-    model.add(tf.layers.flatten({ inputShape: [c.sequenceLength, 2], name: 'flatten' }));
-    for (let i = 0; i < c.depth; i++) {
-      model.add(tf.layers.dense({ units: c.units, activation: c.activation, kernelInitializer: glorot(i + 1), name: `dense_${i + 1}` }));
-    }
-  } else {
-    const options = {
-      units: c.units,
-      inputShape: [c.sequenceLength, 2],
-      kernelInitializer: glorot(1),
-      recurrentInitializer: tf.initializers.orthogonal({ gain: c.recurrentGain, seed: c.seed * 1009 + 2 }),
-      name: c.model,
-    };
-    model.add(c.model === 'lstm' ? tf.layers.lstm(options) : tf.layers.gru(options));
-  }
-  model.add(tf.layers.dense({ units: 1, kernelInitializer: glorot(99), name: 'head' }));
-  return model;
 }
 
-export interface TaskChoice {
-  readonly task: TaskName;
-  readonly sequenceLength: number;
-  readonly samples: number;
-  readonly seed: number;
+/** The task `train` runs: @gradguard/models' `createTask`, with `--seq-len` as the sequence length (the delay for copy). */
+export function buildTask(name: TaskName, seqLen: number, model: ModelName): Task {
+  const spec: TaskSpec =
+    name === 'copy'
+      ? { name, delay: seqLen }
+      : name === 'two-spirals'
+        ? { name }
+        : name === 'noisy-sine'
+          ? { name, sequenceLength: seqLen, flatten: model === 'mlp' }
+          : { name, sequenceLength: seqLen };
+  return asUsage(() => createTask(spec), '--seq-len is the sequence length (the delay for copy): pick a value the task accepts.');
 }
 
-/** Training data for the task: the adding problem (Hochreiter & Schmidhuber 1997), MSE regression. */
-export function buildTask(c: TaskChoice): { xs: tf.Tensor; ys: tf.Tensor; loss: string } {
-  if (c.sequenceLength < 2) throw new UsageError(`--seq-len ${c.sequenceLength} is too short for the adding problem.`, 'Use --seq-len 2 or more.');
-  const data = addingProblem({ sequenceLength: c.sequenceLength, samples: c.samples, seed: c.seed });
-  return { xs: data.xs, ys: data.ys, loss: 'meanSquaredError' };
+/** The model `train` builds, shaped for the task by @gradguard/models' `buildModel` and seeded by `seed`. */
+export function buildModel(c: ModelChoice, task: Task, seed: number): tf.LayersModel {
+  const spec: ModelSpec =
+    c.model === 'mlp'
+      ? { kind: 'mlp', depth: c.depth, width: c.units, activation: c.activation ?? defaultActivation(c.model), batchNorm: c.batchNorm }
+      : {
+          kind: 'recurrent',
+          cell: c.model,
+          units: c.units,
+          layers: c.depth,
+          activation: c.activation ?? defaultActivation(c.model),
+          recurrentRadius: c.recurrentGain,
+          batchNorm: c.batchNorm,
+        };
+  return asUsage(
+    () => buildModelFromSpec(spec, task, seed),
+    c.model === 'mlp'
+      ? 'An MLP takes flat inputs: use --task two-spirals or --task noisy-sine, or a recurrent --model for sequence tasks.'
+      : 'Recurrent models take sequences: use --task adding, temporal-order, copy or noisy-sine, or --model mlp for two-spirals.',
+  );
 }
 
-export function buildOptimizer(name: OptimizerName, lr: number): tf.Optimizer {
-  switch (name) {
-    case 'sgd':
-      return tf.train.sgd(lr);
-    case 'momentum':
-      return tf.train.momentum(lr, 0.9);
-    case 'adam':
-      return tf.train.adam(lr);
-    case 'rmsprop':
-      return tf.train.rmsprop(lr);
-  }
+export function buildOptimizer(name: OptimizerName, learningRate: number): tf.Optimizer {
+  return asUsage(() => createOptimizer({ name, learningRate }), 'Use --lr with a number > 0.');
 }

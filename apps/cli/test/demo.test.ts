@@ -16,6 +16,7 @@ describe('gradguard demo', () => {
     expect(r.code, r.stderr).toBe(0);
     // Live view on stderr: both runs, the diagnosis with its layer and numbers.
     expect(r.stderr).toMatch(/▶ unguarded: demo-unguarded — simple_rnn_model \(1,153 params\) on (wasm|cpu)/);
+    expect(r.stderr).toMatch(/backend (wasm|cpu) \(@tensorflow\/tfjs-backend-(wasm|cpu)\)/);
     expect(r.stderr).toMatch(/✖ step \d critical exploding-gradient in layer "rnn" \(onset\)/);
     expect(r.stderr).toMatch(/critical non-finite in layer "rnn"/);
     expect(r.stderr).toContain('▶ guarded: demo-guarded');
@@ -56,8 +57,13 @@ describe('gradguard demo', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
     const b = gradguard(['--backend', 'tpu', 'demo']);
     expect(b.code).toBe(2);
-    expect(b.stderr).toMatch(/argument 'tpu' is invalid. Allowed choices are auto, wasm, cpu/);
+    expect(b.stderr).toMatch(/argument 'tpu' is invalid. Allowed choices are auto, wasm, cpu, tensorflow, webgpu/);
     expect(gradguard(['nope']).code).toBe(2);
+    // A named backend that is not installed fails (exit 2) naming the package, instead of silently falling back.
+    const tf = gradguard(['--backend', 'tensorflow', 'demo']);
+    expect(tf.code).toBe(2);
+    expect(tf.stderr).toMatch(/error: The 'tensorflow' backend is unavailable: .*@tensorflow\/tfjs-node is not installed\./);
+    expect(tf.stderr).toMatch(/hint: Install @tensorflow\/tfjs-node@4\.22\.0/);
   });
 
   it('--help lists the commands and the exit codes', () => {

@@ -17,7 +17,7 @@ function tfRecords(path: string): Buffer[] {
   return out;
 }
 
-// The exploding setup of ENVIRONMENT.md at a short length: SimpleRNN(32, relu), orthogonal recurrent gain 1.5, T 50, SGD 0.1.
+// The exploding setup of ENVIRONMENT.md, few steps: SimpleRNN(32, relu), orthogonal recurrent gain 1.5, T 50, SGD 0.1.
 const EXPLODING = ['train', '--recurrent-gain', '1.5', '--lr', '0.1', '--steps', '12', '--samples', '128'];
 
 describe('gradguard train', () => {
@@ -25,8 +25,8 @@ describe('gradguard train', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradguard-train-'));
     const r = gradguard([...EXPLODING, '--log', join(dir, 'logs/run.jsonl'), '--html', join(dir, 'run.html'), '--tensorboard', join(dir, 'tb')]);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/gradguard train — simple-rnn on adding \(T = 50\), sgd lr 0.1, batch 32, mitigations: none, seed 1/);
-    expect(r.stderr).toMatch(/✖ step 0 critical exploding-gradient in layer "rnn" \(onset\)/);
+    expect(r.stderr).toMatch(/gradguard train — simple-rnn on adding \(input \[50, 2\]\), sgd lr 0.1, batch 32, mitigations: none, seed 1/);
+    expect(r.stderr).toMatch(/✖ step 0 critical exploding-gradient in layer "recurrent_1" \(onset\)/);
     expect(r.stdout).toMatch(/steps\s+\d+ \(stopped: loss and gradients non-finite since step \d: the weights are lost\)/);
     expect(r.stdout).toMatch(/weights finite\s+no/);
     expect(r.stdout).toContain('problems found (exit code 1)');
@@ -34,7 +34,7 @@ describe('gradguard train', () => {
     const log = readRunLogFile(join(dir, 'logs/run.jsonl')); // the log's directory was created
     expect(log.end).toMatchObject({ status: 'stopped' });
     expect(log.header.config).toMatchObject({ model: 'simple-rnn', recurrentGain: 1.5, learningRate: 0.1, transform: 'none' });
-    expect(log.steps[0]!.preClipNorm).toBeGreaterThan(1e6);
+    expect(log.steps[0]!.preClipNorm).toBeGreaterThan(1e4);
     expect(log.steps.at(-1)!.nonFinite).toBeGreaterThan(0);
 
     const html = readFileSync(join(dir, 'run.html'), 'utf8');
@@ -46,7 +46,7 @@ describe('gradguard train', () => {
     const records = tfRecords(join(dir, 'tb', events!));
     expect(records[0]!.toString('latin1')).toContain('brain.Event:2');
     expect(records).toHaveLength(log.steps.length + 1);
-    expect(records[1]!.toString('latin1')).toContain('layer_norm/rnn');
+    expect(records[1]!.toString('latin1')).toContain('layer_norm/recurrent_1');
   });
 
   it('--clip-global-norm 1: the same run stays finite, every applied norm is at most 1, --json summary', () => {
@@ -57,8 +57,8 @@ describe('gradguard train', () => {
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ steps: 12, stoppedEarly: false, firstNonFiniteStep: null, weightsFinite: true, clippedSteps: 12 });
     expect(j.config.transform).toBe('clipByGlobalNorm(1)');
-    expect(j.maxPreClipNorm).toBeGreaterThan(1e6);
-    expect(j.diagnoses[0]).toMatchObject({ step: 0, problem: 'exploding-gradient', severity: 'critical', layer: 'rnn' });
+    expect(j.maxPreClipNorm).toBeGreaterThan(1e4);
+    expect(j.diagnoses[0]).toMatchObject({ step: 0, problem: 'exploding-gradient', severity: 'critical', layer: 'recurrent_1' });
     const log = readRunLogFile(join(dir, 'run.jsonl'));
     for (const s of log.steps) {
       expect(s.postClipNorm).toBeLessThanOrEqual(1 + 1e-4);
@@ -73,14 +73,24 @@ describe('gradguard train', () => {
     expect(r.stdout).toContain('healthy: no problems found');
   });
 
-  it('trains LSTM, GRU and MLP models with adam, rmsprop and momentum', () => {
-    for (const [model, optimizer] of [['lstm', 'adam'], ['gru', 'rmsprop'], ['mlp', 'momentum']] as const) {
-      const r = gradguard(['train', '--model', model, '--optimizer', optimizer, '--lr', '0.003', '--seq-len', '8', '--units', '8', '--samples', '64', '--steps', '3', '--json']);
+  it('trains LSTM, GRU and MLP models with adam, rmsprop and momentum on the tasks of @gradguard/models', () => {
+    const runs = [
+      ['lstm', 'adam', 'adding', 'mse'],
+      ['gru', 'rmsprop', 'temporal-order', 'accuracy'],
+      ['mlp', 'momentum', 'two-spirals', 'accuracy'],
+    ] as const;
+    for (const [model, optimizer, task, metric] of runs) {
+      const r = gradguard(['train', '--model', model, '--optimizer', optimizer, '--task', task, '--lr', '0.003', '--seq-len', '10', '--units', '8', '--samples', '64', '--steps', '3', '--json']);
       expect(r.code, `${model}: ${r.stderr}`).toBe(0);
       const j = JSON.parse(r.stdout);
-      expect(j).toMatchObject({ steps: 3, weightsFinite: true, healthy: true, config: { model, optimizer } });
-      expect(j.trainMse).toBeGreaterThan(0);
+      expect(j).toMatchObject({ steps: 3, weightsFinite: true, healthy: true, config: { model, optimizer, task } });
+      expect(j.evaluation.metric).toBe(metric);
+      expect(Number.isFinite(j.evaluation.value)).toBe(true);
     }
+    // Shapes that do not fit are a usage error naming the fix.
+    const bad = gradguard(['train', '--model', 'mlp', '--task', 'adding', '--steps', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: buildModel: an MLP needs a flat-input task, but adding has input shape \[50, 2\]\.\n  hint: An MLP takes flat inputs: use --task two-spirals/);
   });
 
   it('chains mitigations in a fixed order; skip-non-finite + clip-value + LR back-off keeps the exploding run finite', () => {

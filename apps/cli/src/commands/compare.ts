@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { formatNumber as fmt } from '@gradguard/core';
 import { type RunSummary, findDivergence, summarizeRun, table } from '@gradguard/reporter';
 import { readRunLogFile } from '@gradguard/reporter/node';
+import { toJson } from '../json';
 import { EXIT } from '../errors';
 
 export interface CompareOptions {
@@ -34,7 +35,7 @@ export function compare(pathA: string, pathB: string, o: CompareOptions): number
   const code = a.finite && b.finite && problems(a) === 0 && problems(b) === 0 ? EXIT.healthy : EXIT.problems;
   const text = verdict(a, b);
   if (o.json) {
-    process.stdout.write(`${JSON.stringify({ a: { log: pathA, ...a }, b: { log: pathB, ...b }, divergence, verdict: text }, null, 2)}\n`);
+    process.stdout.write(toJson({ a: { log: pathA, ...a }, b: { log: pathB, ...b }, divergence, verdict: text }));
     return code;
   }
   const transform = (l: typeof la) => String(l.header.config.transform ?? '—');

@@ -1,6 +1,7 @@
 import { type Diagnosis, createMonitor, formatNumber as fmt } from '@gradguard/core';
 import { summarizeRun, toStepStatistics } from '@gradguard/reporter';
 import { readRunLogFile } from '@gradguard/reporter/node';
+import { toJson } from '../json';
 import { EXIT } from '../errors';
 
 export interface DiagnoseOptions {
@@ -22,9 +23,7 @@ export function diagnose(path: string, o: DiagnoseOptions): number {
   const problems = diagnoses.filter((d) => d.phase !== 'recovery' && d.severity !== 'info');
   const summary = summarizeRun(log);
   if (o.json) {
-    process.stdout.write(
-      `${JSON.stringify(
-        {
+    process.stdout.write(toJson({
           log: path,
           name: log.header.name,
           steps: log.steps.length,
@@ -34,11 +33,7 @@ export function diagnose(path: string, o: DiagnoseOptions): number {
           maxPreClipNorm: summary.maxPreClipNorm,
           healthy: problems.length === 0,
           diagnoses: diagnoses.map((d) => ({ step: d.step, problem: d.problem, severity: d.severity, phase: d.phase, layer: d.layer ?? null, detector: d.detector, message: d.message, advice: d.advice })),
-        },
-        null,
-        2,
-      )}\n`,
-    );
+        }));
     return problems.length === 0 ? EXIT.healthy : EXIT.problems;
   }
   const out: string[] = [];

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { type Diagnosis, inspectModel } from '@gradguard/core';
 import { createMemorySink, table } from '@gradguard/reporter';
 import type { BackendReport } from '../backend';
+import { toJson } from '../json';
 import { EXIT, UsageError } from '../errors';
 import { loadModelFile } from '../load-model';
 import { trainRun } from '../run';
@@ -69,9 +70,7 @@ export async function doctor(path: string, o: DoctorOptions, backend: BackendRep
   const problems = all.filter((d) => d.severity !== 'info');
   const code = problems.length === 0 ? EXIT.healthy : EXIT.problems;
   if (o.json) {
-    process.stdout.write(
-      `${JSON.stringify(
-        {
+    process.stdout.write(toJson({
           model: path,
           recurrent: report.recurrent,
           initialGains: report.initialGains,
@@ -79,11 +78,7 @@ export async function doctor(path: string, o: DoctorOptions, backend: BackendRep
           probe: probe ?? null,
           findings: all.map((d) => ({ problem: d.problem, severity: d.severity, layer: d.layer ?? null, message: d.message, advice: d.advice })),
           healthy: problems.length === 0,
-        },
-        null,
-        2,
-      )}\n`,
-    );
+        }));
     return code;
   }
   const out: string[] = [`${path}: ${model.name}, ${model.countParams().toLocaleString('en-US')} params, ${model.layers.length} layers`];

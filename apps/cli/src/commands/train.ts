@@ -3,20 +3,23 @@ import { formatNumber as fmt } from '@gradguard/core';
 import { type RunSink, createMemorySink, table } from '@gradguard/reporter';
 import { createTensorBoardSink, writeHtmlReport } from '@gradguard/reporter/node';
 import type { BackendReport } from '../backend';
+import { toJson } from '../json';
 import { EXIT } from '../errors';
 import { type MitigationFlags, buildMitigations } from '../mitigation-flags';
 import { ensureParentDir } from '../paths';
-import { evaluateMse, trainRun } from '../run';
-import { type ActivationName, type ModelName, type OptimizerName, type TaskName, buildModel, buildOptimizer, buildTask } from '../zoo';
+import { trainRun } from '../run';
+import { type Activation, type ModelName, type OptimizerName, type TaskName, buildModel, buildOptimizer, buildTask, defaultActivation } from '../zoo';
 
 export interface TrainOptions extends MitigationFlags {
   readonly model: ModelName;
   readonly task: TaskName;
   readonly seqLen: number;
   readonly units: number;
-  readonly activation: ActivationName;
+  readonly activation?: Activation;
   readonly recurrentGain: number;
-  readonly depth: number;
+  /** Hidden layers; default 1 for recurrent models, 4 for the MLP. */
+  readonly depth?: number;
+  readonly batchNorm?: boolean;
   readonly samples: number;
   readonly epochs: number;
   readonly steps?: number;
@@ -42,8 +45,10 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
   const m = buildMitigations(o);
   const batchesPerEpoch = Math.ceil(o.samples / o.batch);
   const epochs = o.steps !== undefined ? Math.ceil(o.steps / batchesPerEpoch) : o.epochs;
-  const data = buildTask({ task: o.task, sequenceLength: o.seqLen, samples: o.samples, seed: o.seed });
-  const model = buildModel({ model: o.model, sequenceLength: o.seqLen, units: o.units, activation: o.activation, recurrentGain: o.recurrentGain, depth: o.depth, seed: o.seed });
+  const task = buildTask(o.task, o.seqLen, o.model);
+  const depth = o.depth ?? (o.model === 'mlp' ? 4 : 1);
+  const model = buildModel({ model: o.model, units: o.units, activation: o.activation, recurrentGain: o.recurrentGain, depth, batchNorm: !!o.batchNorm }, task, o.seed);
+  const data = task.generate(o.samples, o.seed);
   const memory = createMemorySink();
   const sinks: RunSink[] = [memory];
   let tensorboard: ReturnType<typeof createTensorBoardSink> | undefined;
@@ -55,11 +60,12 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
   const config = {
     model: o.model,
     task: o.task,
-    sequenceLength: o.seqLen,
+    inputShape: task.inputShape,
     units: o.units,
-    activation: o.activation,
-    recurrentGain: o.recurrentGain,
-    ...(o.model === 'mlp' ? { depth: o.depth } : {}),
+    depth,
+    activation: o.activation ?? defaultActivation(o.model),
+    ...(o.model === 'mlp' ? {} : { recurrentGain: o.recurrentGain }),
+    batchNorm: !!o.batchNorm,
     samples: o.samples,
     batchSize: o.batch,
     optimizer: o.optimizer,
@@ -69,7 +75,7 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
     ...(o.clipGlobalNorm !== undefined ? { clipGlobalNorm: o.clipGlobalNorm } : {}),
   };
   if (live) {
-    process.stderr.write(`gradguard train — ${o.model} on ${o.task} (T = ${o.seqLen}), ${o.optimizer} lr ${o.lr}, batch ${o.batch}, mitigations: ${m.description}, seed ${o.seed}, backend ${backend.name}\n`);
+    process.stderr.write(`gradguard train — ${o.model} on ${o.task} (input [${task.inputShape.join(', ')}]), ${o.optimizer} lr ${o.lr}, batch ${o.batch}, mitigations: ${m.description}, seed ${o.seed}, backend ${backend.name}\n`);
   }
   let result;
   try {
@@ -83,7 +89,7 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
       ...(m.transform ? { transform: m.transform } : {}),
       ...(m.learningRate ? { learningRate: m.learningRate } : {}),
       rollback: m.rollback,
-      loss: data.loss,
+      loss: task.loss,
       epochs,
       batchSize: o.batch,
       backend: backend.name,
@@ -99,7 +105,9 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
     tf.dispose([data.xs, data.ys]);
     throw e;
   }
-  const mse = await evaluateMse(model, data.xs, data.ys);
+  const predictions = model.predict(data.xs) as tf.Tensor;
+  const evaluation = await task.evaluate(predictions, data);
+  predictions.dispose();
   model.dispose();
   tf.dispose([data.xs, data.ys]);
   if (o.html) writeHtmlReport(o.html, memory.log);
@@ -114,7 +122,7 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
       reason: result.reason ?? null,
       firstNonFiniteStep: result.firstNonFiniteStep,
       finalLoss: result.finalLoss,
-      trainMse: mse,
+      evaluation: { metric: evaluation.metric, value: evaluation.value, threshold: evaluation.threshold, baseline: evaluation.baseline, passed: evaluation.passed },
       maxPreClipNorm: result.maxPreClipNorm,
       clippedSteps: result.clippedSteps,
       weightsFinite: result.weightsFinite,
@@ -123,7 +131,7 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
       files: { log: o.log ?? null, html: o.html ?? null, tensorboard: tensorboard?.path ?? null },
       seconds: result.seconds,
     };
-    process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+    process.stdout.write(toJson(out));
   } else {
     const rows: (string | number)[][] = [
       ['steps', `${result.steps}${result.stoppedEarly ? ` (stopped: ${result.reason})` : ''}`],
@@ -131,6 +139,7 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
       ['largest pre-clip ‖g‖', fmt(result.maxPreClipNorm)],
       ['steps clipped', `${result.clippedSteps} of ${result.steps}`],
       ['final training loss', fmt(result.finalLoss)],
+      [`training ${evaluation.metric}`, `${fmt(evaluation.value)} (baseline ${fmt(evaluation.baseline)}, solved ${evaluation.metric === 'mse' ? 'below' : 'at'} ${fmt(evaluation.threshold)})`],
       ['weights finite', result.weightsFinite ? 'yes' : 'no'],
       ['problems diagnosed', problems.length === 0 ? 'none' : problems.map((d) => `${d.problem} (${d.severity}, step ${d.step})`).join(', ')],
     ];
