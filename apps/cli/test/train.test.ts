@@ -90,7 +90,7 @@ describe('gradguard train', () => {
     // Shapes that do not fit are a usage error naming the fix.
     const bad = gradguard(['train', '--model', 'mlp', '--task', 'adding', '--steps', '1']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^error: buildModel: an MLP needs a flat-input task, but adding has input shape \[50, 2\]\.\n  hint: An MLP takes flat inputs: use --task two-spirals/);
+    expect(bad.stderr).toMatch(/^error: buildModel: an MLP needs a flat-input task, but adding has input shape \[50, 2\]\.\n {2}hint: An MLP takes flat inputs: use --task two-spirals/);
   });
 
   it('chains mitigations in a fixed order; skip-non-finite + clip-value + LR back-off keeps the exploding run finite', () => {
