@@ -10,5 +10,5 @@ export default defineConfig({
   platform: 'node',
   banner: { js: '#!/usr/bin/env node' },
   // tfjs stays external: one @tensorflow/tfjs-core instance, shared with the workspace packages.
-  external: [/^@tensorflow\//, /^@gradguard\//],
+  external: [/^@tensorflow\//, /^@gradguard\//, 'webgpu'],
 });

@@ -1,37 +1,54 @@
-import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createModuleLoader, useNodeBackend } from '@gradguard/backend-node-gpu';
 import { UsageError } from './errors';
 
-export const BACKENDS = ['auto', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 
 export interface BackendReport {
+  /** The active tfjs backend (`tf.getBackend()`). */
   readonly name: string;
-  readonly skipped: readonly string[];
+  /** One line: what was chosen and why better options were skipped. */
+  readonly summary: string;
 }
 
+const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
 /**
- * Activates a tfjs backend for the CLI. `auto` is the default that works on every machine: wasm (SIMD; the fastest
- * backend in Node without tfjs-node), falling back to cpu.
+ * Activates the tfjs backend the user chose, through the gradguard adapters. `auto` (the default) takes the best one
+ * available: tfjs-node-gpu / tfjs-node when installed, else wasm (the fastest backend in plain Node), else cpu — so
+ * the CLI works on every machine. A named backend that is unavailable is an error (exit 2) naming the missing package.
  */
 export async function activateBackend(choice: string): Promise<BackendReport> {
   if (!(BACKENDS as readonly string[]).includes(choice)) {
     throw new UsageError(`unknown backend ${JSON.stringify(choice)}.`, `Use one of: ${BACKENDS.join(', ')}.`);
   }
-  const skipped: string[] = [];
-  if (choice === 'auto' || choice === 'wasm') {
-    try {
-      await import('@tensorflow/tfjs-backend-wasm');
-      if (await tf.setBackend('wasm')) {
-        await tf.ready();
-        return { name: 'wasm', skipped };
-      }
-      skipped.push('wasm: failed to initialize');
-    } catch (e) {
-      skipped.push(`wasm: ${(e as Error).message}`);
-    }
-    if (choice === 'wasm') throw new UsageError(`the wasm backend is not available (${skipped.join('; ')}).`, 'Install @tensorflow/tfjs-backend-wasm or use --backend cpu.');
+  // Optional packages resolve from the CLI's own install first (its dependencies), then from the working directory.
+  const loader = createModuleLoader({ paths: [dirname(fileURLToPath(import.meta.url)), process.cwd()] });
+  if (choice === 'webgpu') return activateWebGpu();
+  const r = await useNodeBackend(
+    choice === 'auto' ? { order: ['tensorflow', 'wasm', 'cpu'], loader } : { backend: choice as Exclude<BackendChoice, 'auto' | 'webgpu'>, loader },
+  );
+  return { name: r.backend, summary: r.summary };
+}
+
+/** WebGPU in Node through Dawn (the optional `webgpu` package); on a machine without a GPU, SwiftShader's Vulkan. */
+async function activateWebGpu(): Promise<BackendReport> {
+  if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER_ICD)) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD;
+  let gpu: unknown;
+  try {
+    const dawn = (await import('webgpu')) as { create(flags: string[]): unknown; globals: object };
+    Object.assign(globalThis, dawn.globals);
+    gpu = dawn.create([]);
+  } catch (e) {
+    throw new UsageError(
+      `--backend webgpu needs the npm package "webgpu" (Dawn for Node), which failed to load: ${(e as Error).message.split('\n')[0]}`,
+      'Install it (npm i webgpu) and libvulkan1 (apt-get install libvulkan1), or use --backend auto.',
+    );
   }
-  await tf.setBackend('cpu');
-  await tf.ready();
-  return { name: 'cpu', skipped };
+  const { useWebGpuBackend } = await import('@gradguard/backend-webgpu');
+  const r = await useWebGpuBackend({ backend: 'webgpu', gpu: gpu as GPU });
+  return { name: r.backend, summary: r.summary };
 }

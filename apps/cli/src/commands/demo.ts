@@ -41,7 +41,7 @@ export async function demo(o: DemoOptions, backend: BackendReport): Promise<numb
   const test = addingProblem({ sequenceLength: s.sequenceLength, samples: s.testSamples, seed: o.seed + 1000 });
   if (!o.quiet && !o.json) {
     process.stderr.write(
-      `gradguard demo — ${s.model}, ${s.task}, SGD lr ${s.learningRate}, batch ${s.batchSize}, seed ${o.seed}, backend ${backend.name}\n\n`,
+      `gradguard demo — ${s.model}, ${s.task}, SGD lr ${s.learningRate}, batch ${s.batchSize}, seed ${o.seed}\n${backend.summary}\n\n`,
     );
   }
   const runs: Record<'unguarded' | 'guarded', TrainRunResult & { testMse: number; log: string }> = {} as never;
