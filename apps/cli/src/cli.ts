@@ -72,7 +72,7 @@ program
   .option('--adaptive-clip <lambda>', 'mitigation: adaptiveGradClip(lambda), unit-wise ‖g‖/‖w‖ bound (AGC)', positiveNumber)
   .option('--auto-clip [percentile]', 'mitigation: autoClip, clip to a percentile of past norms (default 10)', numberBetween(0, 100))
   .option('--z-clip [z]', 'mitigation: zClip, clip norm spikes by z-score (default 2.5)', positiveNumber)
-  .option('--spike-clip [theta]', 'mitigation: spikeClip, clip coordinates above theta × their running second moment', positiveNumber)
+  .option('--spike-clip [theta]', 'mitigation: spikeClip, clip coordinates with g² above theta (default 5000) × their running second moment', positiveNumber)
   .option('--skip-non-finite', 'mitigation: skipNonFinite, skip updates with NaN/Infinity gradients')
   .option('--weight-decay <rate>', 'mitigation: decoupledWeightDecay(rate), AdamW-style', numberAtLeast(0))
   .option('--lr-backoff [factor]', 'mitigation: multiply the LR by factor (default 0.5) on each diagnosed explosion', numberBetween(0, 1))
@@ -152,6 +152,14 @@ program
   });
 
 registerBench(program, () => activateBackend(program.opts().backend as string));
+
+// `gradguard diagnose run.jsonl | head` closes stdout early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
 
 async function main(): Promise<void> {
   try {
