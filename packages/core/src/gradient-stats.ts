@@ -113,16 +113,17 @@ interface Layout {
   readonly recurrent: PendingSpectra | undefined;
   readonly recurrentOffset: number;
   readonly histogramOffset: number;
+  readonly slots: ReadonlyMap<number, { base: number; at: number; k: number }>;
 }
 
 /**
  * Builds every per-variable gradient statistic as ONE 1-D tensor on the device, plus `extra` scalars appended at the
  * end (the loss, post-transform sums of squares...), so a step costs exactly one readback. Nothing is read here.
  *
- * Per variable: g² once, reused for the sum and for max|g| = √max g², and two counts (finite, exactly zero): 9 tfjs
- * ops (the first version used 10 with |g|), +2 each for weight and update norms. Histograms cost 2 ops per layer
- * (searchSorted over squared edges, then bincount). The layout is private to `decode`; `extraOffset` says where the
- * extras start.
+ * Variables of the same shape are stacked and measured together: g² once, reused for the sum and for
+ * max|g| = √max g², and two counts (finite, exactly zero), 9 kernels per distinct shape (plus a stack) rather than per
+ * variable; weight and update norms add 2–3 per shape. Histograms cost a few kernels per layer (searchSorted over
+ * squared edges, then bincount). The layout is private to `decode`; `extraOffset` says where the extras start.
  */
 export function gradientStatsOnDevice(
   grads: tf.NamedTensorMap,
@@ -186,36 +187,60 @@ export function gradientStatsOnDevice(
     ? recurrentSpectraOnDevice(layerMap, options.recurrent === true ? {} : options.recurrent)
     : undefined;
 
+  // Variables grouped by shape (first appearance order); the device layout follows the groups.
+  const byShape = new Map<string, number[]>();
+  for (const i of order) {
+    const key = grads[names[i]!]!.shape.join('x');
+    const list = byShape.get(key);
+    if (list) list.push(i);
+    else byShape.set(key, [i]);
+  }
+  const shapeGroups = [...byShape.values()];
   const tensor = tf.tidy(() => {
-    const scalars: tf.Tensor[] = [];
+    const parts: tf.Tensor[] = [];
     const zero = tf.scalar(0);
-    const squares: tf.Tensor[] = [];
-    // Per variable, straight on its own tensor: splitting one concatenated vector instead looks cheaper by op count
-    // but SplitV copies piece by piece and measured 3–40× slower on cpu and wasm (bench/stats-overhead.ts).
-    for (const i of order) {
-      const g = asFloat(grads[names[i]!]!);
+    const squares: tf.Tensor[] = []; // per variable in `order`, for the histograms
+    // Variables of one shape are stacked and measured together, [k, n] reduced along the last axis: 9 kernels per
+    // shape instead of per variable (a 20 × Dense(64) MLP has 4 shapes for its 42 variables). Splitting one flat
+    // vector instead measured 3–40× slower: SplitV copies piece by piece on cpu and wasm.
+    for (const group of shapeGroups) {
+      const k = group.length;
+      const n = sizes[group[0]!]!;
+      const batch = (pick: (i: number) => tf.Tensor): tf.Tensor =>
+        tf.reshape(k === 1 ? asFloat(pick(group[0]!)) : tf.stack(group.map((i) => asFloat(pick(i)))), [k, n]);
+      const g = batch((i) => grads[names[i]!]!);
       const sq = tf.square(g);
-      squares.push(sq);
-      scalars.push(tf.sum(sq), tf.sum(tf.cast(tf.isFinite(g), 'float32')), tf.sum(tf.cast(tf.equal(g, zero), 'float32')));
-      if (anyWeight) scalars.push(hasWeight[i] ? tf.sum(tf.square(asFloat(weightOf(names[i]!)!))) : zero);
-      if (updates !== undefined) scalars.push(tf.sum(tf.square(asFloat(updates[names[i]!]!))));
-      scalars.push(tf.max(sq)); // max|g| = sqrt(max g²): no abs needed
+      parts.push(
+        tf.sum(sq, 1),
+        tf.sum(tf.cast(tf.isFinite(g), 'float32'), 1),
+        tf.sum(tf.cast(tf.equal(g, zero), 'float32'), 1),
+      );
+      if (anyWeight) {
+        const w = batch((i) => (hasWeight[i] ? weightOf(names[i]!)! : tf.zeros(grads[names[i]!]!.shape)));
+        parts.push(tf.sum(tf.square(w), 1));
+      }
+      if (updates !== undefined) parts.push(tf.sum(tf.square(batch((i) => updates[names[i]!]!)), 1));
+      parts.push(tf.max(sq, 1)); // max|g| = sqrt(max g²): no abs needed
+      if (edges) squares.push(...(k === 1 ? [sq] : tf.unstack(sq)));
     }
-    const parts: tf.Tensor[] = scalars.length > 0 ? [tf.stack(scalars)] : [];
     if (edges && order.length > 0) {
       // Bin index of each entry = number of edges <= |g| (compared as squares), counted per group by bincount.
       const e2 = tf.tensor1d(edges.map((e) => e * e));
       const empty = tf.tensor1d([], 'float32');
+      const squareOf = new Map<number, tf.Tensor>();
+      shapeGroups.flat().forEach((i, k) => squareOf.set(i, squares[k]!));
       let k = 0;
       for (const gr of groups) {
         const members: tf.Tensor[] = [];
         for (let covered = 0; covered < gr.size; k++) {
-          members.push(tf.reshape(squares[k]!, [-1]));
-          covered += squares[k]!.size;
+          const sq = squareOf.get(order[k]!)!;
+          members.push(tf.reshape(sq, [-1]));
+          covered += sq.size;
         }
         const joined = members.length === 1 ? members[0]! : tf.concat(members);
-        // searchSorted puts NaN first on cpu and last on wasm: send NaN below the first edge everywhere.
-        const flat = tf.where(tf.isNaN(joined), zero, joined) as tf.Tensor1D;
+        // searchSorted puts NaN first on cpu and last on wasm: send NaN below the first edge everywhere. (A full-size
+        // zerosLike, not the scalar: wasm broadcasts a scalar `where` through Tile, measured 25× slower.)
+        const flat = tf.where(tf.isNaN(joined), tf.zerosLike(joined), joined) as tf.Tensor1D;
         // wasm's searchSorted answers [1, n] for a 1-D input: flatten before and after.
         const index = tf.reshape(tf.searchSorted(e2, flat, 'right'), [-1]) as tf.Tensor1D;
         parts.push(tf.reshape(tf.bincount(index, empty, edges.length + 1), [-1]));
@@ -231,6 +256,13 @@ export function gradientStatsOnDevice(
   const recurrentSize = recurrent?.tensor.size ?? 0;
   recurrent?.tensor.dispose();
   const histogramOffset = order.length * (rows + 1);
+  // Where each variable's values sit: group block start, its index in the group, the group size.
+  const slots = new Map<number, { base: number; at: number; k: number }>();
+  let base = 0;
+  for (const group of shapeGroups) {
+    group.forEach((i, at) => slots.set(i, { base, at, k: group.length }));
+    base += group.length * (rows + 1);
+  }
   const recurrentOffset = histogramOffset + (edges ? groups.length * (edges.length + 1) : 0);
   const layout: Layout = {
     names,
@@ -245,6 +277,7 @@ export function gradientStatsOnDevice(
     recurrent,
     recurrentOffset,
     histogramOffset,
+    slots,
   };
   return {
     tensor,
@@ -264,8 +297,6 @@ function decodeGradientStats(
   layerMap: LayerMap | undefined,
 ): GradientStatistics {
   const { names, sizes, rows } = layout;
-  const slot = new Map<number, number>();
-  layout.order.forEach((i, k) => slot.set(i, k * (rows + 1)));
   const variables: VariableStatistics[] = [];
   let globalSq = 0;
   let size = 0;
@@ -274,14 +305,15 @@ function decodeGradientStats(
   let weightSq = 0;
   let updateSq = 0;
   for (let i = 0; i < names.length; i++) {
-    const o = slot.get(i);
+    const o = layout.slots.get(i);
     const n = sizes[i]!;
-    const at = (row: number): number => (o === undefined ? 0 : values[o + row]!);
+    // Group blocks are statistic-major: row r of member t is at base + r·k + t.
+    const at = (row: number): number => (o === undefined ? 0 : values[o.base + row * o.k + o.at]!);
     const sq = at(ROW_SQ);
     const bad = o === undefined ? 0 : Math.max(0, n - Math.round(at(ROW_FINITE)));
     // sum(g²) is NaN when any entry is NaN and +Inf when any is ±Inf, so it decides the NaN/Infinity rule for
     // max|g| too, whose NaN handling differs between backends. max|g| = sqrt(max g²).
-    const mx = Number.isNaN(sq) ? Number.NaN : bad > 0 ? Number.POSITIVE_INFINITY : o === undefined ? 0 : Math.sqrt(values[o + rows]!);
+    const mx = Number.isNaN(sq) ? Number.NaN : bad > 0 ? Number.POSITIVE_INFINITY : o === undefined ? 0 : Math.sqrt(at(rows));
     const loc = layerMap?.get(names[i]!);
     const w = layout.weightRow >= 0 && layout.hasWeight[i] ? at(layout.weightRow) : undefined;
     const u = layout.updateRow >= 0 ? at(layout.updateRow) : undefined;
