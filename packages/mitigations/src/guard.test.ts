@@ -5,7 +5,14 @@ import { expectNoLeak } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chain } from './chain';
 import { clipByGlobalNorm } from './clip-by-global-norm';
+import { adaptiveGradClip } from './adaptive-grad-clip';
+import { addWeightDecay, decoupledWeightDecay } from './add-weight-decay';
 import { autoClip } from './auto-clip';
+import { clipByNorm } from './clip-by-norm';
+import { clipByValue } from './clip-by-value';
+import { controlLearningRate } from './learning-rate';
+import { spikeClip } from './spike-clip';
+import { zClip } from './z-clip';
 import { guard, terminateOnProblem } from './guard';
 import { skipNonFinite } from './skip-non-finite';
 import type { GradientTransformation } from './transformation';
@@ -163,5 +170,45 @@ describe('guard', () => {
   it('the fit callback needs a model, and terminateOnProblem needs a guarded optimizer', () => {
     expect(() => guard(tf.train.sgd(0.1)).callback()).toThrow(/no model to stop.*guard\(optimizer, \{ model \}\)/);
     expect(() => terminateOnProblem(tf.train.sgd(0.1) as never)).toThrow(/expected the optimizer returned by guard/);
+  });
+
+  it('leaks no tensor over 500 steps with every transformation chained, warm-up and rollback', async () => {
+    const w = tf.variable(tf.randomNormal([6, 4], 0, 1, 'float32', 7), true, 'everything_w');
+    const b = tf.variable(tf.zeros([4]), true, 'everything_b');
+    const x = tf.randomNormal([8, 6], 0, 1, 'float32', 8);
+    const transform = chain(
+      skipNonFinite({ maxConsecutive: 3 }),
+      addWeightDecay({ l1: 1e-4, l2: 1e-3 }),
+      adaptiveGradClip(0.1),
+      autoClip({ history: 32 }),
+      zClip({ warmup: 5 }),
+      spikeClip(),
+      clipByNorm(1),
+      clipByValue(0.5),
+      clipByGlobalNorm(1),
+      decoupledWeightDecay(1e-2),
+    );
+    const g = guard(tf.train.momentum(0.01, 0.9), { transform, learningRate: controlLearningRate({ warmup: { steps: 600 } }), rollback: { every: 25 } });
+    const poison = tf.scalar(Number.NaN);
+    const loss = (i: number) => () => {
+      const l = tf.mean(tf.square(tf.add(tf.matMul(x, w), b)));
+      return (i % 40 === 39 ? tf.mul(l, poison) : l) as tf.Scalar;
+    };
+    // 60 steps first, so that two good snapshots are held (steps 25 and 50) before counting, as after (525, 550).
+    for (let i = 0; i < 60; i++) g.minimize(loss(i));
+    await g.flush();
+    await expectNoLeak(async () => {
+      for (let i = 0; i < 500; i++) {
+        g.minimize(loss(i));
+        if (i % 25 === 0) await g.flush();
+      }
+      await g.flush();
+    });
+    expect(g.skipped).toBe(13); // the poisoned i = 39 of the first 60 steps, then i = 39, 79, …, 479
+    expect(g.rollbacks).toEqual([]); // isolated skipped steps are bad batches, not a reason to roll back
+    expect(g.latest!.learningRate).toBeCloseTo((0.01 * 560) / 600, 9);
+    expect((await w.data()).every(Number.isFinite)).toBe(true);
+    tf.dispose([w, b, x, poison]);
+    g.dispose();
   });
 });

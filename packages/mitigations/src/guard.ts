@@ -155,6 +155,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   private lastSnapshotStep = Number.NEGATIVE_INFINITY;
   private restoredAt = 0;
   private rollbacksSinceGood = 0;
+  /** Consecutive measured steps whose loss was non-finite or whose update was skipped. */
+  private troubleStreak = 0;
   private readonly events: RollbackEvent[] = [];
 
   constructor(inner: tf.Optimizer, options: GuardOptions) {
@@ -403,8 +405,14 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     const lossBad = loss !== undefined && !Number.isFinite(loss);
     const appliedBad = applied && g.nonFinite > 0;
     this.settleSnapshots(layout.step, snapshotFinite === true && !appliedBad, lossBad || appliedBad);
+    this.troubleStreak = lossBad || !applied ? this.troubleStreak + 1 : 0;
     if (this.rollbackEvery > 0) {
-      if ((lossBad || appliedBad) && layout.step >= this.restoredAt) this.restore(layout.step, lossBad ? `the loss is ${loss}` : `${g.nonFinite} NaN/Infinity gradient entries were applied`);
+      // A single skipped step is a bad batch that the skip already handled; two in a row point at the weights.
+      const diverged = appliedBad || (lossBad && applied) || this.troubleStreak >= 2;
+      if (diverged && layout.step >= this.restoredAt) {
+        this.restore(layout.step, lossBad ? `the loss is ${loss}` : `${g.nonFinite} NaN/Infinity gradient entries were ${applied ? 'applied' : 'met'}`);
+        this.troubleStreak = 0;
+      }
     } else if (this.stopping && applied && (lossBad || appliedBad) && !this.transform?.shouldApply) {
       this.decide(
         new GradguardError(

@@ -61,11 +61,14 @@ export function skipNonFinite(options: SkipNonFiniteOptions = {}): GradientTrans
     update(grads, state) {
       const names = Object.keys(grads);
       const next = tf.tidy(() => {
+        // Σ(g·0) is 0 when every entry is finite and NaN otherwise (NaN·0 = ±Inf·0 = NaN): two cheap kernels per
+        // variable, where isFinite + all is slow on the cpu backend.
         const ok = (
-          names.length === 0 ? tf.scalar(true, 'bool') : names.map((n) => tf.all(tf.isFinite(grads[n]!))).reduce((a, b) => tf.logicalAnd(a, b))
+          names.length === 0 ? tf.scalar(true, 'bool') : tf.isFinite(tf.addN(names.map((n) => tf.sum(tf.mul(grads[n]!, 0)))))
         ) as tf.Scalar;
+        const zero = tf.scalar(0, 'float32');
         const out: tf.NamedTensorMap = {};
-        for (const n of names) out[n] = tf.where(ok, grads[n]!, tf.zerosLike(grads[n]!));
+        for (const n of names) out[n] = tf.where(ok, grads[n]!, zero);
         const bad = tf.sub(1, tf.cast(ok, 'float32'));
         return {
           out,

@@ -63,6 +63,15 @@ describe('spikeClip (SPAM-style, ICLR 2025)', () => {
     expect(outs[2]!['w']!.every(Number.isFinite)).toBe(true); // NaN kept out of v
   });
 
+  it('leaves a coordinate exactly at the threshold unchanged (g² = θ·v̂ is not a spike)', async () => {
+    // β₂ = 0.5 makes v̂ exact in float32: after g = 2, v = 0.5·4 = 2 and v̂ = 2 / (1 − 0.5) = 4; θ = 4 → θ·v̂ = 16.
+    const outs = await feed(spikeClip({ threshold: 4, beta2: 0.5 }), [
+      { w: { v: [2, 2], shape: [2] } },
+      { w: { v: [4, -4.5], shape: [2] } },
+    ]);
+    expect(outs[1]!['w']).toEqual([4, -4]);
+  });
+
   it('rejects bad options', () => {
     expect(() => spikeClip({ threshold: 0 })).toThrow('spikeClip: threshold must be a number > 0, got 0.');
     expect(() => spikeClip({ beta2: 1 })).toThrow(/beta2 must be a number >= 0 <= 0.999999, got 1/);
