@@ -199,7 +199,7 @@ export function gradientStatsOnDevice(
   const tensor = tf.tidy(() => {
     const parts: tf.Tensor[] = [];
     const zero = tf.scalar(0);
-    const squares: tf.Tensor[] = []; // per variable in `order`, for the histograms
+    const squares: tf.Tensor[] = []; // per shape group, [k, n], for the histograms
     // Variables of one shape are stacked and measured together, [k, n] reduced along the last axis: 9 kernels per
     // shape instead of per variable (a 20 × Dense(64) MLP has 4 shapes for its 42 variables). Splitting one flat
     // vector instead measured 3–40× slower: SplitV copies piece by piece on cpu and wasm.
@@ -221,30 +221,36 @@ export function gradientStatsOnDevice(
       }
       if (updates !== undefined) parts.push(tf.sum(tf.square(batch((i) => updates[names[i]!]!)), 1));
       parts.push(tf.max(sq, 1)); // max|g| = sqrt(max g²): no abs needed
-      if (edges) squares.push(...(k === 1 ? [sq] : tf.unstack(sq)));
+      if (edges) squares.push(sq);
     }
     if (edges && order.length > 0) {
-      // Bin index of each entry = number of edges <= |g| (compared as squares), counted per group by bincount.
-      const e2 = tf.tensor1d(edges.map((e) => e * e));
-      const empty = tf.tensor1d([], 'float32');
-      const squareOf = new Map<number, tf.Tensor>();
-      shapeGroups.flat().forEach((i, k) => squareOf.set(i, squares[k]!));
-      let k = 0;
-      for (const gr of groups) {
-        const members: tf.Tensor[] = [];
-        for (let covered = 0; covered < gr.size; k++) {
-          const sq = squareOf.get(order[k]!)!;
-          members.push(tf.reshape(sq, [-1]));
-          covered += sq.size;
+      // Bin index of each entry = number of edges <= |g| (compared as squares), shifted by its histogram group (layer)
+      // times the bins per group, then ONE bincount counts every group: a few kernels per shape, one overall.
+      const perGroup = edges.length + 1;
+      const groupOf = new Map<number, number>();
+      let g = 0;
+      let covered = 0;
+      for (const i of order) {
+        if (covered >= groups[g]!.size) {
+          g++;
+          covered = 0;
         }
-        const joined = members.length === 1 ? members[0]! : tf.concat(members);
+        groupOf.set(i, g);
+        covered += sizes[i]!;
+      }
+      const e2 = tf.tensor1d(edges.map((e) => e * e));
+      const indices: tf.Tensor[] = shapeGroups.map((group, j) => {
+        const sq = squares[j]!;
         // searchSorted puts NaN first on cpu and last on wasm: send NaN below the first edge everywhere. (A full-size
         // zerosLike, not the scalar: wasm broadcasts a scalar `where` through Tile, measured 25× slower.)
-        const flat = tf.where(tf.isNaN(joined), tf.zerosLike(joined), joined) as tf.Tensor1D;
-        // wasm's searchSorted answers [1, n] for a 1-D input: flatten before and after.
-        const index = tf.reshape(tf.searchSorted(e2, flat, 'right'), [-1]) as tf.Tensor1D;
-        parts.push(tf.reshape(tf.bincount(index, empty, edges.length + 1), [-1]));
-      }
+        const clean = tf.where(tf.isNaN(sq), tf.zerosLike(sq), sq);
+        // Flatten before searchSorted (wasm answers [1, n] for 1-D input, so reshape after too).
+        const bin = tf.reshape(tf.searchSorted(e2, tf.reshape(clean, [-1]) as tf.Tensor1D, 'right'), [group.length, -1]);
+        const offset = tf.tensor2d(group.map((i) => groupOf.get(i)! * perGroup), [group.length, 1], 'int32');
+        return tf.reshape(tf.add(bin, offset), [-1]);
+      });
+      const all = (indices.length === 1 ? indices[0]! : tf.concat(indices)) as tf.Tensor1D;
+      parts.push(tf.reshape(tf.bincount(all, tf.tensor1d([], 'float32'), groups.length * perGroup), [-1]));
     }
     if (recurrent) parts.push(recurrent.tensor);
     for (const e of extra) {
