@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { createMonitor } from '@gradguard/core';
-import type { DiagnosisRecord, EndRecord, HeaderRecord, StepRecord } from '@gradguard/core/run-log';
+import type { EndRecord, RunLog } from '@gradguard/core/run-log';
 import { type GradientTransformation, clipByGlobalNorm, guard } from '@gradguard/mitigations';
 import { addingProblem, buildSimpleRnn } from '@gradguard/models';
-import { type RunSink, createJsonlSink, createRecorder } from '@gradguard/reporter';
-import type { ChartableRun } from './chart-data';
+import { createJsonlSink, createMemorySink, createRecorder } from '@gradguard/reporter';
 
 /**
  * The CLI demo's setup, shrunk for a browser on a software GPU: the same seeded SimpleRNN(32, relu) with an orthogonal
@@ -33,7 +32,7 @@ export interface LiveRun {
   readonly label: 'unguarded' | 'guarded';
   readonly transform: string;
   /** The run log recorded so far, in run-log form (what a `.jsonl` file of this run would parse to). */
-  readonly log: ChartableRun & { readonly end: EndRecord | undefined };
+  readonly log: RunLog;
   readonly status: LiveStatus;
   readonly reason: string | undefined;
   /** The run log as JSONL, line by line, exactly as the CLI would write it. */
@@ -60,7 +59,7 @@ export interface LiveSession {
 interface MutableRun {
   label: 'unguarded' | 'guarded';
   transform: string;
-  log: { header: HeaderRecord; steps: StepRecord[]; diagnoses: DiagnosisRecord[]; end: EndRecord | undefined };
+  readonly log: RunLog;
   status: LiveStatus;
   reason: string | undefined;
   jsonl: string[];
@@ -69,9 +68,9 @@ interface MutableRun {
 
 /**
  * Trains the demo model twice, step by step and interleaved — unguarded and guarded by `clipByGlobalNorm` — through
- * `guard` with the monitor's default detectors, recording each run with the reporter's recorder (a JSONL sink and an
- * in-memory one). A run whose loss or gradients turn non-finite is stopped, as the CLI does: its weights are lost.
- * Yields to the browser after every step (`tf.nextFrame`), so the page stays responsive.
+ * `guard` with the monitor's default detectors, recording each run with the reporter's recorder (a JSONL sink and
+ * `createMemorySink`). A run whose loss or gradients turn non-finite is stopped, as the CLI does: its weights are
+ * lost. Yields to the browser after every step (`tf.nextFrame`), so the page stays responsive.
  */
 export function startLiveTraining(options: LiveOptions): LiveSession {
   const s = LIVE_SETUP;
@@ -91,20 +90,17 @@ export function startLiveTraining(options: LiveOptions): LiveSession {
     const model = buildSimpleRnn({ sequenceLength: s.sequenceLength, units: s.units, recurrentGain: s.recurrentGain, seed: s.seed });
     const monitor = createMonitor();
     const optimizer = guard(tf.train.sgd(s.learningRate), { monitor, model, ...(transform ? { transform } : {}) });
+    const memory = createMemorySink();
     const run: MutableRun = {
       label,
       transform: transform ? `clipByGlobalNorm(${s.maxNorm})` : 'none',
-      log: { header: undefined as unknown as HeaderRecord, steps: [], diagnoses: [], end: undefined },
+      get log() {
+        return memory.log;
+      },
       status: 'waiting',
       reason: undefined,
       jsonl: [],
       msPerStep: 0,
-    };
-    const memory: RunSink = {
-      header: (r) => (run.log.header = r),
-      step: (r) => run.log.steps.push(r),
-      diagnosis: (r) => run.log.diagnoses.push(r),
-      end: (r) => (run.log.end = r),
     };
     const recorder = createRecorder({
       name: `live-${label}`,

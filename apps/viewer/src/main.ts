@@ -15,5 +15,8 @@ const select = (tab: HTMLButtonElement): void => {
 for (const t of tabs) t.addEventListener('click', () => select(t));
 if (location.hash === '#live') select(document.getElementById('tab-live') as HTMLButtonElement);
 
-mountRunsPanel(document.getElementById('panel-runs')!);
-mountLivePanel(document.getElementById('panel-live')!);
+const runs = mountRunsPanel(document.getElementById('panel-runs')!);
+mountLivePanel(document.getElementById('panel-live')!, (files) => {
+  select(document.getElementById('tab-runs') as HTMLButtonElement);
+  void runs.open(files);
+});

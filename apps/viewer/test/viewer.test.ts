@@ -187,11 +187,25 @@ async function referenceStepZero(): Promise<{ loss: number; preClipNorm: number 
 }
 
 /** Trains the live demo for `steps` on the backend `choice` and returns the backend and the two run logs the page made. */
-async function trainLive(page: Page, steps: number, choice = 'auto'): Promise<{ backend: string; unguarded: RunLog; guarded: RunLog }> {
+async function trainLive(
+  page: Page,
+  steps: number,
+  choice = 'auto',
+  stopAfter?: number,
+): Promise<{ backend: string; unguarded: RunLog; guarded: RunLog }> {
   await page.selectOption('[data-testid=backend-choice]', choice);
   await page.fill('[data-testid=steps]', String(steps));
   await page.click('[data-testid=start]');
   await page.waitForSelector('#panel-live[data-state=running]');
+  if (stopAfter !== undefined) {
+    // The page takes a click while it trains (it yields a frame every step): Stop ends both runs after that step.
+    await page.waitForFunction(
+      (n) => Number((document.querySelector('[data-testid=live-guarded] [data-testid=run-status]')?.textContent ?? '').match(/step (\d+)/)?.[1] ?? -1) >= n,
+      stopAfter,
+      { timeout: 60_000 },
+    );
+    await page.click('[data-testid=stop]');
+  }
   await page.waitForSelector('#panel-live[data-state=done]', { timeout: 120_000 });
   const backend = (await page.textContent('[data-testid=backend-name]'))!;
   // The run logs the page recorded (its download links) are valid JSONL run logs.
@@ -199,16 +213,24 @@ async function trainLive(page: Page, steps: number, choice = 'auto'): Promise<{ 
     Promise.all(as.map(async (a) => (await fetch((a as HTMLAnchorElement).href)).text())),
   );
   const [unguarded, guarded] = logs.map(parseRunLog);
+  // For the record, not asserted (timings are not tests): the median time between the guarded run's steps.
+  const gaps = guarded!.steps.slice(1).map((s, i) => s.time - guarded!.steps[i]!.time).sort((a, b) => a - b);
+  console.info(`live demo on ${backend}: ${guarded!.steps.length} guarded steps, median ${gaps[gaps.length >> 1]?.toFixed(0)} ms between steps (both runs)`);
   return { backend, unguarded: unguarded!, guarded: guarded! };
 }
 
 let reference: Promise<{ loss: number; preClipNorm: number }> | undefined;
 
 /** What the demo must show on any backend: the unguarded run blows up and is stopped, the clipped one stays finite. */
-async function expectDemoBehaviour(page: Page, r: Awaited<ReturnType<typeof trainLive>>, steps: number): Promise<void> {
+async function expectDemoBehaviour(
+  page: Page,
+  r: Awaited<ReturnType<typeof trainLive>>,
+  steps: number,
+  guardedEnd: 'completed' | 'stopped' = 'completed',
+): Promise<void> {
   const { backend, unguarded: u, guarded: g } = r;
   expect(await page.getAttribute('[data-testid=live-unguarded]', 'data-status')).toBe('stopped');
-  expect(await page.getAttribute('[data-testid=live-guarded]', 'data-status')).toBe('completed');
+  expect(await page.getAttribute('[data-testid=live-guarded]', 'data-status')).toBe(guardedEnd);
   const problems = await page.locator('[data-testid=live-unguarded] [data-testid=diagnosis]').evaluateAll((els) =>
     els.map((e) => `${e.getAttribute('data-severity')}:${e.getAttribute('data-problem')}:${e.querySelector('[data-testid=diagnosis-layer]')?.textContent}`),
   );
@@ -220,8 +242,8 @@ async function expectDemoBehaviour(page: Page, r: Awaited<ReturnType<typeof trai
   expect(u.end?.status).toBe('stopped');
   expect(u.steps.some((s) => s.nonFinite > 0 || !Number.isFinite(s.loss!))).toBe(true);
   expect(u.diagnoses.map((d) => d.problem)).toEqual(expect.arrayContaining(['exploding-gradient', 'non-finite']));
-  expect(g.end?.status).toBe('completed');
-  expect(g.steps).toHaveLength(steps);
+  expect(g.end?.status).toBe(guardedEnd);
+  if (guardedEnd === 'completed') expect(g.steps).toHaveLength(steps);
   for (const s of g.steps) {
     expect(Number.isFinite(s.loss!) && Number.isFinite(s.preClipNorm) && s.nonFinite === 0).toBe(true);
     expect(s.postClipNorm).toBeLessThanOrEqual(LIVE_SETUP.maxNorm * (1 + 1e-4));
@@ -254,9 +276,17 @@ describe('live training', () => {
     // fall back to WebGL and this fails loudly instead of passing on another backend.
     expect(r.backend).toBe('webgpu');
     expect(await page.textContent('[data-testid=adapter]')).toContain('swiftshader');
+    expect(await page.textContent('[data-testid=software-gpu]')).toContain('Choose wasm for speed');
     await expectDemoBehaviour(page, r, steps);
     await expectLinesDrawn(page, '[data-testid=live-charts]');
     await page.screenshot({ path: join(here, '..', '.screenshots', 'live.png'), fullPage: true });
+
+    // The live runs' JSONL opens in the Run logs tab like any log the CLI wrote.
+    await page.click('[data-testid=open-in-runs]');
+    await page.waitForSelector('#panel-runs:not([hidden]) [data-testid=run] >> nth=1');
+    expect(await page.$$eval('#panel-runs [data-testid=run] h2', (hs) => hs.map((h) => h.firstChild!.textContent))).toEqual(['live-unguarded', 'live-guarded']);
+    expect(await page.textContent('[data-testid=divergence]')).toContain('part ways at step 1');
+    await expectLinesDrawn(page, '[data-testid=run-charts]');
     expect(errors).toEqual([]);
     await page.close();
   });
@@ -271,9 +301,13 @@ describe('live training', () => {
       expect(await page.textContent('[data-testid=backend-skipped]')).toMatch(/webgpu skipped \((no-webgpu|no-adapter)\): .*--enable-unsafe-webgpu/);
       await expectDemoBehaviour(page, webgl, steps);
 
-      const wasm = await trainLive(page, steps, 'wasm');
+      // wasm is loaded on demand from the bundle's .wasm assets; asked for 500 steps, stopped from the page after step 4 or so.
+      const wasm = await trainLive(page, 500, 'wasm', 4);
       expect(wasm.backend).toBe('wasm');
-      await expectDemoBehaviour(page, wasm, steps);
+      await expectDemoBehaviour(page, wasm, 500, 'stopped');
+      expect(wasm.guarded.end?.reason).toBe('stopped from the page');
+      expect(wasm.guarded.steps.length).toBeGreaterThanOrEqual(5);
+      expect(wasm.guarded.steps.length).toBeLessThan(50);
       expect(errors).toEqual([]);
     } finally {
       await noGpu.close();
