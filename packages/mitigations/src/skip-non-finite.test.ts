@@ -178,6 +178,22 @@ describe('skipNonFinite in model.fit', () => {
   });
 });
 
+describe('skipNonFinite in a custom loop', () => {
+  it('the limit surfaces at flush() once, then every later step throws it', async () => {
+    const w = tf.variable(tf.tensor([1, 2]), true, 'skip_limit_w');
+    const g = guard(tf.train.adam(0.1), { transform: skipNonFinite({ maxConsecutive: 2 }) });
+    const nanLoss = () => tf.mul(tf.sum(w), Number.NaN) as tf.Scalar;
+    for (let i = 0; i < 3; i++) g.minimize(nanLoss); // 3 in a row > 2: known once step 2 is read back
+    await expect(g.flush()).rejects.toMatchObject({ code: 'NON_FINITE_LIMIT', consecutive: 3, step: 2 });
+    await expect(g.flush()).resolves.toBeUndefined(); // reported once
+    expect(() => g.minimize(nanLoss)).toThrow(NonFiniteLimitError);
+    expect(g.problem).toBeInstanceOf(NonFiniteLimitError);
+    expect(Array.from(await w.data())).toEqual([1, 2]); // nothing was applied
+    w.dispose();
+    g.dispose();
+  });
+});
+
 describe('skipNonFinite: no leak', () => {
   it('leaks no tensor over 500 guarded Adam steps, a third of them skipped', async () => {
     const w = tf.variable(tf.randomNormal([16, 8]), true, 'skip_leak_w');
