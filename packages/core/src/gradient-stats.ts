@@ -245,9 +245,12 @@ export function gradientStatsOnDevice(
         // zerosLike, not the scalar: wasm broadcasts a scalar `where` through Tile, measured 25× slower.)
         const clean = tf.where(tf.isNaN(sq), tf.zerosLike(sq), sq);
         // Flatten before searchSorted (wasm answers [1, n] for 1-D input, so reshape after too).
-        const bin = tf.reshape(tf.searchSorted(e2, tf.reshape(clean, [-1]) as tf.Tensor1D, 'right'), [group.length, -1]);
-        const offset = tf.tensor2d(group.map((i) => groupOf.get(i)! * perGroup), [group.length, 1], 'int32');
-        return tf.reshape(tf.add(bin, offset), [-1]);
+        const bin = tf.reshape(tf.searchSorted(e2, tf.reshape(clean, [-1]) as tf.Tensor1D, 'right'), [-1]);
+        // The offsets are spelled out entry by entry: a broadcast [k, 1] add takes a slow path on wasm.
+        const n = sizes[group[0]!]!;
+        const offsets = new Int32Array(group.length * n);
+        group.forEach((i, row) => offsets.fill(groupOf.get(i)! * perGroup, row * n, (row + 1) * n));
+        return tf.add(bin, tf.tensor1d(offsets, 'int32'));
       });
       const all = (indices.length === 1 ? indices[0]! : tf.concat(indices)) as tf.Tensor1D;
       parts.push(tf.reshape(tf.bincount(all, tf.tensor1d([], 'float32'), groups.length * perGroup), [-1]));
