@@ -85,6 +85,7 @@ export function startLiveTraining(options: LiveOptions): LiveSession {
   );
   tf.dispose([data.xs, data.ys]);
 
+  const { maxNorm: _maxNorm, ...withoutMaxNorm } = s;
   const runs = (['unguarded', 'guarded'] as const).map((label) => {
     const transform: GradientTransformation | undefined = label === 'guarded' ? clipByGlobalNorm(s.maxNorm) : undefined;
     const model = buildSimpleRnn({ sequenceLength: s.sequenceLength, units: s.units, recurrentGain: s.recurrentGain, seed: s.seed });
@@ -107,7 +108,8 @@ export function startLiveTraining(options: LiveOptions): LiveSession {
       sinks: [memory, createJsonlSink((line) => run.jsonl.push(line))],
       model,
       backend: options.backend,
-      config: { ...s, steps, transform: run.transform, where: 'browser' },
+      // The clip bound goes only into the guarded run's config: readers (clipBoundOf) take a maxNorm there as the bound.
+      config: { ...withoutMaxNorm, ...(transform ? { maxNorm: s.maxNorm } : {}), steps, transform: run.transform, where: 'browser' },
     });
     const unwatch = recorder.watch(optimizer);
     return { run, model, optimizer, recorder, unwatch, elapsed: 0 };

@@ -249,6 +249,8 @@ async function expectDemoBehaviour(
     expect(s.postClipNorm).toBeLessThanOrEqual(LIVE_SETUP.maxNorm * (1 + 1e-4));
   }
   expect(g.steps.filter((s) => s.scale < 1).length).toBeGreaterThan(0);
+  expect(await page.textContent('[data-testid=live-unguarded] tr[data-key="clip bound"] td')).toBe('none');
+  expect(await page.textContent('[data-testid=live-guarded] tr[data-key="clip bound"] td')).toBe(String(LIVE_SETUP.maxNorm));
 
   // Step 0 (before any update) is the same computation as on the cpu backend in Node, to float32 accuracy.
   const ref = await (reference ??= referenceStepZero());
