@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readRunLogFile } from '@gradguard/reporter/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gradguard } from './cli';
+import { CLI, gradguard } from './cli';
 
 // Three real runs, written once by `train`: the exploding SimpleRNN, the same clipped, and a healthy small run.
 const dir = mkdtempSync(join(tmpdir(), 'gradguard-logs-'));
@@ -78,6 +79,18 @@ describe('gradguard diagnose', () => {
     }
     // --debug adds the stack trace.
     expect(gradguard(['--debug', 'diagnose', join(dir, 'empty.jsonl')]).stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('gradguard diagnose | head', () => {
+  it('exits quietly with its own code when the reader closes the pipe early (EPIPE)', async () => {
+    const child = spawn(process.execPath, [CLI, 'diagnose', EXPLODING], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (b) => (stderr += String(b)));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise((r) => child.on('exit', r));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect([0, 1]).toContain(code);
   });
 });
 

@@ -107,6 +107,16 @@ describe('gradguard train', () => {
     expect(log.steps.every((s) => s.postClipNorm <= 0.5 * Math.sqrt(s.layers.reduce((a, l) => a + l.size, 0)) + 1e-6)).toBe(true);
   });
 
+  it('a mitigation that gives up (rollback with no good snapshot yet) ends the run as failed: exit 1, not a usage error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-train-'));
+    const r = gradguard([...EXPLODING, '--rollback', '--log', join(dir, 'run.jsonl'), '-q']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/^training stopped after 2 steps: rollback: at step 1 the loss is NaN, and no good snapshot has been kept yet to go back to\.\n {2}hint: Lower the base learning rate/);
+    const log = readRunLogFile(join(dir, 'run.jsonl'));
+    expect(log.end).toMatchObject({ status: 'failed', steps: 2 });
+    expect(log.end!.reason).toContain('no good snapshot');
+  });
+
   it('rejects bad flags and unwritable paths with one line and exit code 2', () => {
     const m = gradguard(['train', '--model', 'transformer']);
     expect(m.code).toBe(2);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { formatNumber as fmt } from '@gradguard/core';
+import { GradguardError, formatNumber as fmt } from '@gradguard/core';
 import { type RunSink, createMemorySink, table } from '@gradguard/reporter';
 import { createTensorBoardSink, writeHtmlReport } from '@gradguard/reporter/node';
 import type { BackendReport } from '../backend';
@@ -103,6 +103,18 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
   } catch (e) {
     model.dispose();
     tf.dispose([data.xs, data.ys]);
+    // A mitigation that gives up (rollback without a good snapshot, too many skipped steps) ends the run: the run
+    // log already holds its `failed` end record. That is a finding about the training, not a usage error.
+    if (e instanceof GradguardError && (e.code === 'UNRECOVERABLE' || e.code === 'NON_FINITE_LIMIT')) {
+      if (o.html) writeHtmlReport(o.html, memory.log);
+      const message = e.hint ? e.message.slice(0, e.message.length - e.hint.length).trimEnd() : e.message;
+      if (o.json) {
+        process.stdout.write(toJson({ backend: backend.name, config, failed: true, code: e.code, reason: message, hint: e.hint ?? null, healthy: false, steps: memory.log.steps.length, files: { log: o.log ?? null, html: o.html ?? null, tensorboard: tensorboard?.path ?? null } }));
+      } else {
+        process.stdout.write(`training stopped after ${memory.log.steps.length} steps: ${message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}\nproblems found (exit code 1)\n`);
+      }
+      return EXIT.problems;
+    }
     throw e;
   }
   const predictions = model.predict(data.xs) as tf.Tensor;
