@@ -90,7 +90,7 @@ program
     `
 Mitigations combine in a fixed order: skip-non-finite → spike-clip → clip-value → clip-norm → adaptive-clip →
 z-clip → auto-clip → clip-global-norm → weight-decay; the learning-rate policies and rollback act in the optimizer.
-Exit code 1 when the run went non-finite or a warning or critical problem was diagnosed.
+Exit code 1 when the run went non-finite, a warning or critical problem was diagnosed, or a mitigation gave up.
 
 Examples:
   $ gradguard train --recurrent-gain 1.5 --lr 0.1 --steps 40 --log exploding.jsonl
