@@ -206,7 +206,7 @@ async function trainLive(
     );
     await page.click('[data-testid=stop]');
   }
-  await page.waitForSelector('#panel-live[data-state=done]', { timeout: 120_000 });
+  await page.waitForSelector('#panel-live[data-state=done]', { timeout: 200_000 });
   const backend = (await page.textContent('[data-testid=backend-name]'))!;
   // The run logs the page recorded (its download links) are valid JSONL run logs.
   const logs = await page.$$eval('[data-testid=download]', (as) =>
@@ -266,7 +266,7 @@ async function expectDemoBehaviour(
 describe('live training', () => {
   it('trains the demo on WebGPU (SwiftShader): the unguarded run explodes and is diagnosed, the guarded one stays finite', async () => {
     const { page, errors } = await openViewer('#live');
-    const steps = 6;
+    const steps = 4;
     const started = trainLive(page, steps);
     // Charts and cards update while training runs, before the end.
     await page.waitForSelector(
