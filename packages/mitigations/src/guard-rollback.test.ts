@@ -4,6 +4,7 @@ import { addingProblem, buildSimpleRnn } from '@gradguard/models';
 import { expectNoLeak } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type RollbackEvent, guard } from './guard';
+import { skipNonFinite } from './skip-non-finite';
 import { trainWithSpike } from './test/fixtures';
 
 beforeAll(async () => {
@@ -34,6 +35,18 @@ describe('guard rollback', () => {
     expect(after.length).toBeGreaterThan(5);
     expect(after.every((s) => Number.isFinite(s.loss) && s.learningRate === last.learningRate)).toBe(true);
     expect(run.losses.at(-1)!).toBeLessThan(0.5); // the adding problem's baseline is 1/6: nothing learned was lost
+  });
+
+  it('with skipNonFinite in the chain, rolls back once the skips say the weights (not one batch) are broken', async () => {
+    const run = await trainWithSpike({ transform: skipNonFinite({ maxConsecutive: 10 }), rollback: { every: 10 } });
+    expect(run.error).toBeUndefined();
+    expect(run.guarded.problem).toBeUndefined(); // the skip limit was never reached: rollback came first
+    expect(run.weightsFinite).toBe(true);
+    const events = run.guarded.rollbacks as RollbackEvent[];
+    expect(events).toHaveLength(1);
+    expect(events[0]!.detectedAt).toBeGreaterThan(30);
+    expect(run.guarded.skipped).toBeGreaterThanOrEqual(2);
+    expect(run.losses.at(-1)!).toBeLessThan(0.5);
   });
 
   it('declares the run unrecoverable when it diverges before any good snapshot, and the fit callback stops it', async () => {

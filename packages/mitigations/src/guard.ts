@@ -405,7 +405,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     const lossBad = loss !== undefined && !Number.isFinite(loss);
     const appliedBad = applied && g.nonFinite > 0;
     this.settleSnapshots(layout.step, snapshotFinite === true && !appliedBad, lossBad || appliedBad);
-    this.troubleStreak = lossBad || !applied ? this.troubleStreak + 1 : 0;
+    // Steps that ran before a restore reached them report the abandoned weights: they count for nothing.
+    if (layout.step >= this.restoredAt) this.troubleStreak = lossBad || !applied ? this.troubleStreak + 1 : 0;
     if (this.rollbackEvery > 0) {
       // A single skipped step is a bad batch that the skip already handled; two in a row point at the weights.
       const diverged = appliedBad || (lossBad && applied) || this.troubleStreak >= 2;
