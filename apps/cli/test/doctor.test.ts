@@ -99,7 +99,7 @@ describe('gradguard --help', () => {
     for (const c of ['demo', 'train', 'diagnose', 'report', 'compare', 'doctor']) expect(r.stdout).toMatch(new RegExp(`\\n  ${c}\\b`));
     for (const c of ['train', 'diagnose', 'report', 'compare', 'doctor']) {
       const h = gradguard([c, '--help']);
-      expect(h.code).toBe(0);
+      expect(h.code, `${c} --help: ${h.stderr}`).toBe(0);
       expect(h.stdout).toContain(`Usage: gradguard ${c}`);
       expect(h.stdout).toMatch(/Examples:\n {2}\$ gradguard /);
     }
