@@ -117,6 +117,7 @@ describe('run logs', () => {
     expect(legend).toEqual(['demo-unguarded: rnn', 'demo-unguarded: head', 'demo-guarded: rnn', 'demo-guarded: head']);
 
     // The reporter's HTML report of a run opens from its card, with its own three charts drawn.
+    await page.waitForSelector('[data-testid=html-report][href^="blob:"]');
     const [popup] = await Promise.all([page.waitForEvent('popup'), unguarded.locator('[data-testid=html-report]').click()]);
     await popup.waitForSelector('#chart-layers canvas');
     expect(await popup.title()).toBe('gradguard report — demo-unguarded');
