@@ -30,6 +30,11 @@ export const DEMO_SETUP = {
   maxNorm: 1,
 } as const;
 
+/** The setup as a run-log config, minus keys that do not apply to this run (an unguarded run has no clip bound). */
+function setupWithout(setup: typeof DEMO_SETUP, omit: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(setup).filter(([k]) => !omit.includes(k)));
+}
+
 /**
  * The story in one command: the same seeded SimpleRNN trained twice on the same data — unguarded, where the
  * gradients explode and the loss turns NaN, and guarded by clipByGlobalNorm(1), which keeps it finite and learning.
@@ -60,7 +65,12 @@ export async function demo(o: DemoOptions, backend: BackendReport): Promise<numb
       epochs: o.epochs,
       batchSize: s.batchSize,
       backend: backend.name,
-      config: { ...s, seed: o.seed, epochs: o.epochs, transform: label === 'guarded' ? `clipByGlobalNorm(${s.maxNorm})` : 'none' },
+      config: {
+        ...setupWithout(s, label === 'guarded' ? [] : ['maxNorm']),
+        seed: o.seed,
+        epochs: o.epochs,
+        transform: label === 'guarded' ? `clipByGlobalNorm(${s.maxNorm})` : 'none',
+      },
       logPath: log,
       console: !o.quiet && !o.json,
       stopOnNonFinite: true,
