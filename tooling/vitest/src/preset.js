@@ -13,7 +13,7 @@ export function gradguardVitest(options = {}) {
     ssr: { resolve: { conditions: ['@gradguard/source'] } },
     test: {
       include: options.include ?? ['src/**/*.test.ts', 'test/**/*.test.ts'],
-      testTimeout: options.testTimeout ?? 60_000,
+      testTimeout: options.testTimeout ?? 180_000,
       hookTimeout: 120_000,
       pool: 'forks',
       reporters: ['default', ['json', { outputFile: '.vitest-result.json' }]],
