@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { formatNumber as fmt } from '@gradguard/core/run-log';
+import { chartData } from '@gradguard/reporter';
 import { WEB_BACKEND_CHOICES, type WebBackendChoice, type WebBackendReport, activateBackend } from './backend';
-import { chartData } from './chart-data';
 import { h } from './dom';
 import { LIVE_SETUP, type LiveRun, type LiveSession, startLiveTraining } from './live-training';
 import type { TextSource } from './load-run';
-import { createRunCharts } from './run-charts';
-import { diagnosisList, summaryTable } from './run-view';
+import { diagnosisList, runChartsIn, summaryTable } from './run-view';
 
 /** The backend report of `useWebGpuBackend`: the active backend, the WebGPU adapter, each backend skipped and why. */
 function backendReport(r: WebBackendReport): (Node | string)[] {
@@ -72,7 +71,7 @@ export function mountLivePanel(root: HTMLElement, openInRuns: (files: readonly T
     cards,
     chartsRoot,
   );
-  const charts = createRunCharts(chartsRoot);
+  const drawCharts = runChartsIn(chartsRoot);
   let backend: WebBackendReport | undefined;
   let session: LiveSession | undefined;
   const downloads: string[] = [];
@@ -107,7 +106,7 @@ export function mountLivePanel(root: HTMLElement, openInRuns: (files: readonly T
     lastRuns = runs;
     cards.replaceChildren(...runs.map(card));
     const withSteps = runs.filter((r) => r.log.steps.length > 0);
-    if (withSteps.length > 0) charts.update(chartData(withSteps.map((r) => r.log), withSteps.map((r) => r.label)));
+    if (withSteps.length > 0) drawCharts(chartData(withSteps.map((r) => r.log), withSteps.map((r) => r.label)));
   };
 
   start.addEventListener('click', () => {

@@ -1,61 +1,38 @@
-import { type DiagnosisRecord, formatNumber as fmt } from '@gradguard/core/run-log';
-import { clipBoundOf, summarizeRun } from '@gradguard/reporter';
-import type { ChartableRun } from './chart-data';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import type { RunLog } from '@gradguard/core/run-log';
+import { type ChartData, type RunCharts, diagnosesHtml, mountRunCharts, summaryRows } from '@gradguard/reporter';
 import { h } from './dom';
 
-/** One diagnosis with its advice, as a list item (the markup of the HTML report's diagnosis list). */
-export function diagnosisItem(d: DiagnosisRecord): HTMLLIElement {
-  const head = h(
-    'div',
-    { class: 'head' },
-    h('span', { class: 'sev' }, d.severity),
-    ` step ${d.step} · `,
-    h('b', {}, d.problem),
-    d.layer !== undefined ? ' in layer ' : null,
-    d.layer !== undefined ? h('code', { 'data-testid': 'diagnosis-layer' }, d.layer) : null,
-    ` (${d.phase})`,
-  );
-  const advice =
-    d.advice.length > 0
-      ? h('ul', { class: 'advice' }, ...d.advice.map((a) => h('li', {}, h('code', {}, a.remedy), ` ${a.detail}`)))
-      : null;
-  return h(
-    'li',
-    { class: `diag ${d.severity}`, 'data-testid': 'diagnosis', 'data-problem': d.problem, 'data-severity': d.severity },
-    head,
-    h('div', { class: 'msg' }, d.message),
-    advice,
-  );
+/** Markup from @gradguard/reporter (which escapes every run-log text in it) as one element. */
+function fromHtml(html: string): HTMLElement {
+  const t = document.createElement('template');
+  t.innerHTML = html;
+  return t.content.firstElementChild as HTMLElement;
 }
 
-/** The diagnoses of a run, newest last; a plain "no problems" line when there are none. */
-export function diagnosisList(run: ChartableRun): HTMLElement {
-  if (run.diagnoses.length === 0) return h('p', { class: 'ok', 'data-testid': 'no-diagnoses' }, 'No problems diagnosed.');
-  return h('ul', { class: 'diags' }, ...run.diagnoses.map(diagnosisItem));
+/** The diagnoses of a run, newest last, in the HTML report's markup; a plain "no problems" line when there are none. */
+export function diagnosisList(log: RunLog): HTMLElement {
+  return fromHtml(diagnosesHtml(log.diagnoses));
 }
 
-/** Key facts of a run: model, backend, status, first non-finite step, final loss, largest norm, clipping. */
-export function summaryTable(run: ChartableRun): HTMLTableElement {
-  const log = { header: run.header, steps: run.steps, diagnoses: run.diagnoses, end: undefined, truncated: false };
-  const s = summarizeRun(log);
-  const bound = clipBoundOf(log);
-  const hd = run.header;
-  const end = run.end as { status: string; reason?: string } | undefined;
-  const rows: [string, string][] = [
-    ['model', hd.model ? `${hd.model.name} (${hd.model.params.toLocaleString('en-US')} params; ${hd.model.layers.map((l) => l.name).join(', ')})` : '—'],
-    ['backend', hd.backend ?? '—'],
-    ['status', end ? `${end.status}${end.reason ? ` — ${end.reason}` : ''}` : run.truncated ? 'unfinished (last line cut off)' : 'unfinished'],
-    ['steps', String(s.steps)],
-    ['first non-finite step', s.firstNonFiniteStep === null ? 'none' : String(s.firstNonFiniteStep)],
-    ['final loss', s.finalLoss === null ? '—' : fmt(s.finalLoss)],
-    ['largest pre-clip ‖g‖', fmt(s.maxPreClipNorm)],
-    ['clip bound', bound === undefined ? 'none' : fmt(bound)],
-    ['steps clipped', String(s.clippedSteps)],
-    ['diagnoses', `${s.problems.critical} critical, ${s.problems.warning} warning, ${s.problems.info} info`],
-  ];
+/**
+ * The reporter's three run charts (those of its HTML report) in `root`: mounted with the first data, updated in place
+ * after (live training calls this every step).
+ */
+export function runChartsIn(root: HTMLElement): (data: ChartData) => void {
+  let charts: RunCharts | undefined;
+  return (data) => {
+    if (charts) charts.update(data);
+    else charts = mountRunCharts(root, data, uPlot);
+  };
+}
+
+/** Key facts of a run (the HTML report's summary rows), each row keyed by `data-key`. */
+export function summaryTable(log: RunLog): HTMLTableElement {
   return h(
     'table',
     { class: 'kv', 'data-testid': 'summary' },
-    ...rows.map(([k, v]) => h('tr', { 'data-key': k }, h('th', {}, k), h('td', {}, v))),
+    ...summaryRows(log).map(([k, v]) => h('tr', { 'data-key': k }, h('th', {}, k), h('td', {}, v))),
   );
 }

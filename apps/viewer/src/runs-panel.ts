@@ -1,10 +1,8 @@
 import { type RunLog } from '@gradguard/core/run-log';
-import { findDivergence, renderHtmlReport } from '@gradguard/reporter';
-import { chartData } from './chart-data';
+import { chartData, findDivergence, renderHtmlReport } from '@gradguard/reporter';
 import { h } from './dom';
 import { type LoadedRun, type TextSource, MAX_RUNS, loadRunFiles } from './load-run';
-import { createRunCharts } from './run-charts';
-import { diagnosisList, summaryTable } from './run-view';
+import { diagnosisList, runChartsIn, summaryTable } from './run-view';
 
 /** The HTML report of @gradguard/reporter for one run, as a blob URL (uPlot's browser build inlined, as the CLI does). */
 async function htmlReportUrl(log: RunLog): Promise<string> {
@@ -36,7 +34,7 @@ export function mountRunsPanel(root: HTMLElement): { open(files: readonly TextSo
   const chartsRoot = h('div', { class: 'charts', 'data-testid': 'run-charts' });
   const empty = h('p', { class: 'note', 'data-testid': 'empty' }, 'No run opened yet. Create two with: gradguard demo -o runs');
   root.append(drop, errors, notices, empty, cards, chartsRoot);
-  const charts = createRunCharts(chartsRoot);
+  const drawCharts = runChartsIn(chartsRoot);
   let runs: { file: string; log: RunLog }[] = [];
   const reportUrls: string[] = [];
 
@@ -101,7 +99,7 @@ export function mountRunsPanel(root: HTMLElement): { open(files: readonly TextSo
     empty.hidden = runs.length > 0;
     chartsRoot.hidden = runs.length === 0;
     if (runs.length > 0) {
-      charts.update(chartData(runs.map((r) => r.log), runs.map((r) => r.log.header.name)));
+      drawCharts(chartData(runs.map((r) => r.log), runs.map((r) => r.log.header.name)));
     }
   };
 

@@ -1,5 +1,5 @@
 import type { DiagnosisRecord, HeaderRecord, Severity, StepRecord } from '@gradguard/core/run-log';
-import { clipBoundOf } from '@gradguard/reporter';
+import { clipBoundOf } from './clip-bound';
 
 /**
  * The parts of a run the charts read: a parsed `RunLog`, or a run still being recorded live (same shape, growing).
@@ -46,16 +46,17 @@ export interface ChartData {
   readonly signature: string;
 }
 
-/** A finite number or null (a gap); `positive` also drops values a log axis cannot show. Same rule as the HTML report. */
+/** A finite number or null (uPlot draws null as a gap); `positive` also drops values a log axis cannot show. */
 export const plotValue = (v: number | null | undefined, positive = false): number | null =>
   v === null || v === undefined || !Number.isFinite(v) || (positive && v <= 0) ? null : v;
 
 const isBadStep = (s: StepRecord): boolean => s.nonFinite > 0 || (s.loss !== null && !Number.isFinite(s.loss));
 
 /**
- * Lays one or more runs out for charting: x is the sorted union of their step numbers, and each run contributes a
- * loss line, pre- and post-clip global-norm lines (plus its clip bound, if any) and one line per layer. Runs are named
- * by `labels` (default: the run's name from its header).
+ * Lays one or two runs out for {@link mountRunCharts}, which the HTML report and the viewer both draw with: x is the
+ * sorted union of the runs' step numbers, and each run contributes a loss line, pre- and post-clip global-norm lines
+ * (plus its clip bound, if it had one: {@link clipBoundOf}) and one line per layer. Runs are named by `labels`
+ * (default: the run's name from its header); with one run, series are not prefixed by it.
  */
 export function chartData(runs: readonly ChartableRun[], labels: readonly string[] = []): ChartData {
   const stepSet = new Set<number>();
@@ -80,7 +81,7 @@ export function chartData(runs: readonly ChartableRun[], labels: readonly string
     loss.push({ label: `${prefix}loss`, run, kind: 'loss', values: column(r, (s) => plotValue(s.loss)) });
     norm.push({ label: `${prefix}pre-clip ‖g‖`, run, kind: 'pre-clip', values: column(r, (s) => plotValue(s.preClipNorm, true)) });
     norm.push({ label: `${prefix}post-clip ‖g‖`, run, kind: 'post-clip', values: column(r, (s) => plotValue(s.postClipNorm, true)) });
-    const bound = clipBoundOf({ header: r.header, steps: r.steps, diagnoses: r.diagnoses, end: undefined, truncated: false });
+    const bound = clipBoundOf(r);
     if (bound !== undefined) {
       norm.push({ label: `${prefix}clip bound`, run, kind: 'clip-bound', values: steps.map(() => bound) });
     }

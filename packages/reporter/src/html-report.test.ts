@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Diagnosis, StepStatistics } from '@gradguard/core/run-log';
-import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { clipBoundOf, renderHtmlReport } from './html-report';
+import { clipBoundOf } from './clip-bound';
+import { renderHtmlReport } from './html-report';
 import { createJsonlFileSink, loadChartAssets, readRunLogFile, writeHtmlReport } from './node';
 import { createRecorder } from './recorder';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM, launchChromium } from './test-browser';
 
 /** A run that explodes: norms grow ×4 per step under a clip bound of 1, then the gradients turn NaN at step 12. */
 async function explodingLog(dir: string): Promise<string> {
@@ -85,11 +84,7 @@ describe('renderHtmlReport', () => {
     const log = readRunLogFile(await explodingLog(dir));
     const page = join(dir, 'report.html');
     writeHtmlReport(page, log);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext({ offline: true, viewport: { width: 1100, height: 1800 } });
       const requests: string[] = [];

@@ -6,9 +6,16 @@ export { summarizeModel, toStepRecord, toDiagnosisRecord, makeHeader } from './r
 export type { ModelSummary, SummarizableModel } from './records';
 export { table } from './format';
 export type { RunSink } from './sink';
-export { renderHtmlReport, clipBoundOf } from './html-report';
+export { renderHtmlReport } from './html-report';
 export type { ChartAssets, HtmlReportOptions } from './html-report';
-export { summarizeRun, findDivergence } from './summary';
+export { clipBoundOf } from './clip-bound';
+export { chartData, plotValue } from './chart-data';
+export type { ChartableRun, ChartData, ChartSeries, ChartMark } from './chart-data';
+export { mountRunCharts } from './run-charts';
+export type { RunCharts, RunChartsOptions } from './run-charts';
+export { diagnosisHtml, diagnosesHtml } from './diagnosis-html';
+export { escapeHtml } from './html';
+export { summarizeRun, summaryRows, findDivergence } from './summary';
 export type { RunSummary, RunDivergence } from './summary';
 export {
   TENSORBOARD_FILE_VERSION,

@@ -1,6 +1,7 @@
 import type { RunLog, StepRecord } from '@gradguard/core/run-log';
 import { describe, expect, it } from 'vitest';
-import { findDivergence, summarizeRun } from './summary';
+import { findDivergence, summarizeRun, summaryRows } from './summary';
+import { guardedRun, unguardedRun } from './test-runs';
 
 function step(step: number, loss: number, preClipNorm: number, scale = 1, nonFinite = 0): StepRecord {
   return {
@@ -63,5 +64,27 @@ describe('createMemorySink + toStepStatistics', () => {
     const s = toStepStatistics(sink.log.steps[0]!);
     expect(s).toMatchObject({ step: 0, size: 30, globalNorm: 5, loss: 0.5, layers: [{ layer: 'a', norm: 3 }, { layer: 'b', norm: 4 }] });
     expect(s.learningRate).toBeUndefined(); // null in the log means unknown
+  });
+});
+
+describe('summaryRows', () => {
+  it('lists the key facts of a run as the report and the viewer show them', () => {
+    const log = { ...guardedRun, end: { type: 'end' as const, status: 'stopped' as const, steps: 5, endedAt: '2026-11-23T00:00:01.000Z', reason: 'stopped from the page' } };
+    expect(Object.fromEntries(summaryRows(log))).toEqual({
+      model: '—',
+      backend: '—',
+      started: '2026-11-23T00:00:00.000Z',
+      status: 'stopped — stopped from the page',
+      steps: '5',
+      'first non-finite step': 'none',
+      'final loss': '0.2',
+      'largest pre-clip ‖g‖': '32',
+      'clip bound': '1',
+      'steps clipped': '3',
+      // The recovery at step 3 is not counted.
+      diagnoses: '0 critical, 1 warning, 0 info',
+    });
+    const rows = Object.fromEntries(summaryRows({ ...unguardedRun, truncated: true }));
+    expect([rows['status'], rows['first non-finite step'], rows['clip bound'], rows['final loss']]).toEqual(['unfinished (last line cut off)', '2', 'none', 'NaN']);
   });
 });

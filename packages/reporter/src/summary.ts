@@ -1,4 +1,5 @@
-import type { RunLog, StepRecord } from '@gradguard/core/run-log';
+import { type RunLog, type StepRecord, formatNumber as fmt } from '@gradguard/core/run-log';
+import { clipBoundOf } from './clip-bound';
 
 /** The few numbers that tell how a run went. */
 export interface RunSummary {
@@ -59,6 +60,30 @@ export function summarizeRun(log: RunLog): RunSummary {
     skippedSteps,
     problems,
   };
+}
+
+/**
+ * The key facts of a run as label/text rows — model, backend, start, status, steps, first non-finite step, final loss,
+ * largest pre-clip norm, clip bound, clipped steps, diagnoses — the summary table of the HTML report and the viewer.
+ */
+export function summaryRows(log: RunLog): readonly (readonly [label: string, text: string])[] {
+  const h = log.header;
+  const s = summarizeRun(log);
+  const bound = clipBoundOf(log);
+  const end = log.end;
+  return [
+    ['model', h.model ? `${h.model.name} (${h.model.params.toLocaleString('en-US')} params; ${h.model.layers.map((l) => l.name).join(', ')})` : '—'],
+    ['backend', h.backend ?? '—'],
+    ['started', h.startedAt],
+    ['status', end ? `${end.status}${end.reason ? ` — ${end.reason}` : ''}` : log.truncated ? 'unfinished (last line cut off)' : 'unfinished'],
+    ['steps', String(s.steps)],
+    ['first non-finite step', s.firstNonFiniteStep === null ? 'none' : String(s.firstNonFiniteStep)],
+    ['final loss', s.finalLoss === null ? '—' : fmt(s.finalLoss)],
+    ['largest pre-clip ‖g‖', fmt(s.maxPreClipNorm)],
+    ['clip bound', bound === undefined ? 'none' : fmt(bound)],
+    ['steps clipped', String(s.clippedSteps)],
+    ['diagnoses', `${s.problems.critical} critical, ${s.problems.warning} warning, ${s.problems.info} info`],
+  ];
 }
 
 export interface RunDivergence {
