@@ -1,13 +1,7 @@
-import { defineConfig } from 'tsup';
+import { library } from '@gradguard/tsup-config';
 
-export default defineConfig({
+export default library({
   entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
   // import.meta.url in the CommonJS build too: the loader resolves optional peers from this file's location.
   shims: true,
-  external: [/^@tensorflow\//, /^@gradguard\//],
 });

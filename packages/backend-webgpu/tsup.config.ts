@@ -1,12 +1,7 @@
-import { defineConfig } from 'tsup';
+import { library } from '@gradguard/tsup-config';
 
-export default defineConfig({
+export default library({
   entry: { index: 'src/index.ts' },
-  format: ['esm', 'cjs'],
   // The public types name WebGPU's (GPU, GPUPowerPreference): point consumers at @webgpu/types, a dependency.
   dts: { banner: '/// <reference types="@webgpu/types" />' },
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  external: [/^@tensorflow\//, /^@gradguard\//],
 });

@@ -1,11 +1,3 @@
-import { defineConfig } from 'tsup';
+import { library } from '@gradguard/tsup-config';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'run-log': 'src/run-log/index.ts' },
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2022',
-  external: [/^@tensorflow\//],
-});
+export default library({ entry: { index: 'src/index.ts', 'run-log': 'src/run-log/index.ts' } });
