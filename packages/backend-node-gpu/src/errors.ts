@@ -44,12 +44,4 @@ export class BackendUnavailableError extends GradguardError {
   }
 }
 
-/** Shortest useful text of a thrown value: its message's first line, plus its code when it has one. */
-export function errorSummary(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    const first = error.message.split('\n')[0] ?? '';
-    return typeof code === 'string' && !first.includes(code) ? `${first} (${code})` : first;
-  }
-  return String(error);
-}
+export { errorSummary } from '@gradguard/core';

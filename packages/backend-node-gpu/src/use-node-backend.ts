@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, describeValue } from '@gradguard/core';
+import { InvalidArgumentError, describeValue, activateRegisteredBackend } from '@gradguard/core';
 import { type CoreIdentity, checkCoreIdentity } from './core-identity';
 import { BackendUnavailableError, type SkippedBackend, errorSummary } from './errors';
 import { type GpuDevice, type GpuProbe, probeNvidiaGpus } from './gpu-probe';
@@ -90,24 +90,6 @@ function installHint(choice: Exclude<NodeBackendChoice, 'auto'>): string {
   }
 }
 
-/** Runs `tf.setBackend(name)`, capturing what tfjs logs when initialisation fails (it warns instead of throwing). */
-async function activate(name: string): Promise<{ ok: true } | { ok: false; detail: string; error?: unknown }> {
-  const logged: string[] = [];
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    logged.push(args.map(String).join(' '));
-  };
-  try {
-    const ok = await tf.setBackend(name);
-    if (!ok) return { ok: false, detail: logged.join(' | ') || 'tf.setBackend returned false' };
-    await tf.ready();
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, detail: errorSummary(error), error };
-  } finally {
-    console.warn = warn;
-  }
-}
 
 /**
  * Activates the best TensorFlow.js backend this Node process can run: `@tensorflow/tfjs-node-gpu` when a CUDA GPU is
@@ -202,7 +184,7 @@ export async function useNodeBackend(options: UseNodeBackendOptions = {}): Promi
           continue;
         }
       }
-      const result = await activate(c.backend);
+      const result = await activateRegisteredBackend(c.backend);
       if (!result.ok) {
         // Unregister what this failed build registered, so the next build (tfjs-node after tfjs-node-gpu) can register.
         if (c.backend === 'tensorflow' && !preloaded) tf.removeBackend('tensorflow');

@@ -1,6 +1,6 @@
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs-core';
-import { GradguardError, InvalidArgumentError, describeValue } from '@gradguard/core';
+import { GradguardError, InvalidArgumentError, describeValue, activateRegisteredBackend, errorSummary } from '@gradguard/core';
 
 /** Backends `useWebGpuBackend` can activate; `'auto'` takes the best one available. */
 export type WebBackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -77,37 +77,15 @@ export interface WebBackendReport {
   readonly summary: string;
 }
 
-function errorText(error: unknown): string {
-  if (error instanceof Error) return error.message.split('\n')[0] ?? error.name;
-  return String(error);
-}
 
 function isMissingPackage(error: unknown, packageName: string): boolean {
   const code = (error as { code?: unknown })?.code;
   return (
     (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || error instanceof TypeError) &&
-    errorText(error).includes(packageName)
+    errorSummary(error).includes(packageName)
   );
 }
 
-/** Runs `tf.setBackend(name)`, capturing what tfjs logs when initialisation fails (it warns instead of throwing). */
-async function activate(name: string): Promise<{ ok: true } | { ok: false; detail: string; error?: unknown }> {
-  const logged: string[] = [];
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    logged.push(args.map(String).join(' '));
-  };
-  try {
-    const ok = await tf.setBackend(name);
-    if (!ok) return { ok: false, detail: logged.join(' | ') || 'tf.setBackend returned false' };
-    await tf.ready();
-    return { ok: true };
-  } catch (error) {
-    return { ok: false, detail: errorText(error), error };
-  } finally {
-    console.warn = warn;
-  }
-}
 
 /** Makes `gpu` the `navigator.gpu` that tfjs-backend-webgpu reads (Node has no navigator before v21). */
 function installNavigatorGpu(gpu: GPU): void {
@@ -185,7 +163,7 @@ export async function useWebGpuBackend(options: UseWebGpuBackendOptions = {}): P
       try {
         gpuAdapter = await gpu.requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' });
       } catch (error) {
-        skip('no-adapter', `navigator.gpu.requestAdapter() threw: ${errorText(error)}.`, error);
+        skip('no-adapter', `navigator.gpu.requestAdapter() threw: ${errorSummary(error)}.`, error);
         continue;
       }
       if (gpuAdapter == null) {
@@ -219,7 +197,7 @@ export async function useWebGpuBackend(options: UseWebGpuBackendOptions = {}): P
           await load();
         } catch (error) {
           if (isMissingPackage(error, packageName)) skip('not-installed', `${packageName} is not installed.`, error);
-          else skip('load-failed', `${packageName} failed to load: ${errorText(error)}.`, error);
+          else skip('load-failed', `${packageName} failed to load: ${errorSummary(error)}.`, error);
           continue;
         }
       }
@@ -236,7 +214,7 @@ export async function useWebGpuBackend(options: UseWebGpuBackendOptions = {}): P
       }
     }
     if (backend === 'webgpu' && options.cpuForward !== undefined) tf.env().set('WEBGPU_CPU_FORWARD', options.cpuForward);
-    const result = await activate(backend);
+    const result = await activateRegisteredBackend(backend);
     if (!result.ok) {
       skip('init-failed', `${packageName} loaded but the '${backend}' backend failed to start: ${result.detail}.`, result.error);
       continue;

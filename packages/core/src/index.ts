@@ -80,3 +80,5 @@ export type {
   GradientStatistics,
   StepStatistics,
 } from './run-log/index';
+export { activateRegisteredBackend, errorSummary } from './activate-backend';
+export type { ActivationResult } from './activate-backend';
