@@ -49,7 +49,27 @@ describe('guard rollback', () => {
     expect(run.losses.at(-1)!).toBeLessThan(0.5);
   });
 
-  it('declares the run unrecoverable when it diverges before any good snapshot, and the fit callback stops it', async () => {
+  it('goes back to the initial weights when the very first update diverges, and recovers at a low enough rate', async () => {
+    // Radius 1.5 over T = 50: the first gradient is ~1e5, so the first SGD update at 0.1 sends step 1's loss to NaN.
+    const model = buildSimpleRnn({ sequenceLength: 50, recurrentGain: 1.5, seed: 1 });
+    const { xs, ys } = addingProblem({ sequenceLength: 50, samples: 320, seed: 1 });
+    const guarded = guard(tf.train.sgd(0.1), { model, rollback: { learningRateFactor: 1e-3 } });
+    model.compile({ optimizer: guarded, loss: 'meanSquaredError' });
+    const history = await model.fit(xs, ys, { epochs: 3, batchSize: 32, verbose: 0, shuffle: false, callbacks: [guarded.callback()] });
+    await guarded.flush();
+    expect(guarded.problem).toBeUndefined();
+    const events = guarded.rollbacks as RollbackEvent[];
+    expect(events[0]).toMatchObject({ detectedAt: 1, restoredTo: -1, resumedAt: 2 });
+    expect(events.every((e) => e.restoredTo === -1)).toBe(true); // nothing after step 0 was ever good
+    expect(events.at(-1)!.learningRate).toBeCloseTo(0.1 * 1e-3 ** events.length, 15);
+    expect(history.epoch).toEqual([0, 1, 2]);
+    expect(model.getWeights().every((w) => w.isDisposed || (w.dataSync() as Float32Array).every(Number.isFinite))).toBe(true);
+    tf.dispose([xs, ys]);
+    guarded.dispose();
+    model.dispose();
+  });
+
+  it('declares the run unrecoverable after maxRollbacks restores of the initial weights, and the fit callback stops it', async () => {
     const model = buildSimpleRnn({ sequenceLength: 50, recurrentGain: 1.5, seed: 1 });
     const { xs, ys } = addingProblem({ sequenceLength: 50, samples: 320, seed: 1 });
     const guarded = guard(tf.train.sgd(0.1), { model, rollback: { every: 5 } });
@@ -58,7 +78,8 @@ describe('guard rollback', () => {
     const history = await model.fit(xs, ys, { epochs: 3, batchSize: 32, verbose: 0, shuffle: false, callbacks: [guarded.callback({ onStop: (e) => stops.push(e) })] });
     expect(stops).toHaveLength(1);
     expect(stops[0]!.code).toBe('UNRECOVERABLE');
-    expect(stops[0]!.message).toMatch(/rollback: at step \d+ the loss is NaN.*no good snapshot.*Lower the base learning rate/);
+    expect(stops[0]!.message).toMatch(/rollback: at step \d+ the loss is NaN again; the last good weights were restored 3 times.*down to learning rate 0\.0125.*Lower the base learning rate/);
+    expect((guarded.rollbacks as RollbackEvent[]).map((e) => e.restoredTo)).toEqual([-1, -1, -1]);
     expect(history.epoch.length).toBe(1); // stopped inside the first epoch
     await guarded.flush(); // the callback reported it: flush does not throw it again
     tf.dispose([xs, ys]);
@@ -66,13 +87,16 @@ describe('guard rollback', () => {
     model.dispose();
   });
 
-  it('without the callback the unrecoverable verdict is thrown by the next step', async () => {
-    const model = buildSimpleRnn({ sequenceLength: 50, recurrentGain: 1.5, seed: 1 });
-    const { xs, ys } = addingProblem({ sequenceLength: 50, samples: 320, seed: 1 });
+  it('has no good snapshot when the initial weights already give a NaN loss; without the callback the next step throws', async () => {
+    const model = buildSimpleRnn({ sequenceLength: 10, seed: 1 });
+    const kernel = model.layers.at(-1)!.getWeights()[0]!;
+    model.layers.at(-1)!.setWeights([tf.fill(kernel.shape, Number.NaN), ...model.layers.at(-1)!.getWeights().slice(1)]);
+    const { xs, ys } = addingProblem({ sequenceLength: 10, samples: 320, seed: 1 });
     const guarded = guard(tf.train.sgd(0.1), { model, rollback: true });
     model.compile({ optimizer: guarded, loss: 'meanSquaredError' });
     await expect(model.fit(xs, ys, { epochs: 3, batchSize: 32, verbose: 0, shuffle: false })).rejects.toMatchObject({ code: 'UNRECOVERABLE' });
-    expect(guarded.problem?.message).toMatch(/no good snapshot/);
+    expect(guarded.problem?.message).toMatch(/rollback: at step 0 the loss is NaN, and no good snapshot has been kept yet/);
+    expect(guarded.rollbacks).toEqual([]);
     tf.dispose([xs, ys]);
     guarded.dispose();
     model.dispose();

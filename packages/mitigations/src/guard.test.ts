@@ -68,6 +68,34 @@ describe('guard inside model.fit, on a real exploding RNN', () => {
 });
 
 describe('guard', () => {
+  it('with recurrent: true measures the recurrent kernels\' spectra in the same read-back (radius 1.5 over T = 50), leak-free', async () => {
+    const model = buildSimpleRnn({ sequenceLength: 50, recurrentGain: 1.5, seed: 1 });
+    const { xs, ys } = addingProblem({ sequenceLength: 50, samples: 32, seed: 1 });
+    const seen: StepStatistics[] = [];
+    const plain: StepStatistics[] = [];
+    await expectNoLeak(async () => {
+      const guarded = guard(tf.train.sgd(0), { model, recurrent: true, onStep: (s) => seen.push(s) });
+      model.compile({ optimizer: guarded, loss: 'meanSquaredError' });
+      for (let i = 0; i < 3; i++) await model.trainOnBatch(xs, ys);
+      await guarded.flush();
+      const off = guard(tf.train.sgd(1e-6), { model, onStep: (s) => plain.push(s) });
+      model.compile({ optimizer: off, loss: 'meanSquaredError' });
+      await model.trainOnBatch(xs, ys);
+      await off.flush();
+      guarded.dispose();
+      off.dispose();
+    });
+    expect(seen).toHaveLength(3);
+    for (const s of seen) {
+      expect(s.recurrent).toHaveLength(1);
+      expect(s.recurrent![0]).toMatchObject({ className: 'SimpleRNN', gate: 'all', timeSteps: 50 });
+      expect(s.recurrent![0]!.spectralRadius).toBeCloseTo(1.5, 2); // orthogonal × 1.5, unmoved at lr 0
+    }
+    expect(plain[0]!.recurrent).toBeUndefined();
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+
   it('with no transform applies exactly what the inner optimizer would', async () => {
     const make = () => {
       const model = buildSimpleRnn({ sequenceLength: 5, units: 4, seed: 3 });

@@ -43,13 +43,18 @@ export interface GuardOptions {
   readonly learningRate?: LearningRateControl;
   /** Restore the last good weights when the loss or the applied gradients turn non-finite, then go on at a lower rate. */
   readonly rollback?: RollbackOptions | boolean;
+  /**
+   * Also measure the recurrent kernels' spectral radius and largest singular value (SimpleRNN, LSTM, GRU) on measured
+   * steps, in the same read-back, for `detectRecurrentInstability`. Needs `model`. Default false.
+   */
+  readonly recurrent?: boolean;
 }
 
 /** A restore performed by rollback. */
 export interface RollbackEvent {
   /** The step whose statistics showed the divergence. */
   readonly detectedAt: number;
-  /** The step after which the restored weights were saved. */
+  /** The step after which the restored weights were saved; -1 for the initial weights (saved before the first update). */
   readonly restoredTo: number;
   /** The first step that ran on the restored weights. */
   readonly resumedAt: number;
@@ -116,6 +121,8 @@ interface Layout {
   readonly loss: boolean;
   readonly applied: boolean;
   readonly snapshot: Snapshot | undefined;
+  /** The weights before the first update (rollback only, in `initialPending`) are judged with this (the first) step. */
+  readonly initial: boolean;
   readonly probes: readonly string[];
   readonly learningRate: number | undefined;
 }
@@ -130,6 +137,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   readonly transform: GradientTransformation | undefined;
   readonly monitor: Monitor | undefined;
   private readonly statsEvery: number;
+  private readonly recurrent: boolean;
   private readonly listeners = new Set<(s: StepStatistics) => void>();
   private readonly control: LearningRateControl | undefined;
   private readonly rollbackEvery: number;
@@ -152,6 +160,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   private confirmed: { step: number; snapshot: Snapshot }[] = [];
   /** Snapshots awaiting a verdict; `finite` once their own values were read back finite. */
   private pending = new Map<number, { snapshot: Snapshot; finite: boolean }>();
+  /** The weights before the first update, until the first step's read-back judges them. */
+  private initialPending: Snapshot | undefined;
   private lastSnapshotStep = Number.NEGATIVE_INFINITY;
   private restoredAt = 0;
   private rollbacksSinceGood = 0;
@@ -165,6 +175,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.transform = options.transform;
     this.monitor = options.monitor;
     this.statsEvery = checkNumber('guard', 'statsEvery', options.statsEvery ?? 1, { min: 1, integer: true });
+    this.recurrent = options.recurrent === true;
     const rb = options.rollback === true ? {} : options.rollback === false ? undefined : options.rollback;
     this.rollbackEvery = rb ? checkNumber('guard', 'rollback.every', rb.every ?? 50, { min: 1, integer: true }) : 0;
     this.rollbackFactor = checkNumber('guard', 'rollback.learningRateFactor', rb?.learningRateFactor ?? 0.5, { exclusiveMin: 0, max: 1 });
@@ -290,6 +301,10 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     }
     const step = this.stepCount;
     const params = variablesOf(grads);
+    // The initial weights are the first good snapshot: a run that diverges on its very first updates (a huge initial
+    // gradient) can go back to them. Judged like any snapshot, by the step that runs on them (this one).
+    const initial =
+      this.rollbackEvery > 0 && step === 0 ? takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]) : undefined;
     let learningRate = readLearningRate(this.inner);
     if (this.control) {
       this.baseRate ??= learningRate!;
@@ -328,7 +343,11 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       if (out !== grads) disposeNew(out, grads);
     }
     this.stepCount++;
-    if (!measure) return;
+    if (!measure) {
+      if (initial) disposeSnapshot(initial); // step 0 is always measured (0 % k === 0); kept for safety
+      return;
+    }
+    this.initialPending = initial ?? this.initialPending;
     let snapshot: Snapshot | undefined;
     if (this.rollbackEvery > 0 && step - this.lastSnapshotStep >= this.rollbackEvery) {
       snapshot = takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]);
@@ -344,15 +363,21 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     if (appliedFlag) extra.push(appliedFlag);
     const finiteFlag = snapshot ? tf.tidy(() => allFinite(snapshot.map(([, t]) => t))) : undefined;
     if (finiteFlag) extra.push(finiteFlag);
+    const initialFlag = initial ? tf.tidy(() => allFinite(initial.map(([, t]) => t))) : undefined;
+    if (initialFlag) extra.push(initialFlag);
     for (const k of probes) extra.push(probeMap[k]!);
-    const pending = gradientStatsOnDevice(grads, { ...(this.layerMap ? { model: this.layerMap } : {}), extra });
-    tf.dispose([postSq, appliedFlag, finiteFlag].filter((t): t is tf.Tensor => t !== undefined));
+    const pending = gradientStatsOnDevice(grads, {
+      ...(this.layerMap ? { model: this.layerMap, ...(this.recurrent ? { recurrent: true } : {}) } : {}),
+      extra,
+    });
+    tf.dispose([postSq, appliedFlag, finiteFlag, initialFlag].filter((t): t is tf.Tensor => t !== undefined));
     this.enqueue(pending, {
       step,
       post: postSq !== undefined,
       loss: loss !== undefined,
       applied: appliedFlag !== undefined,
       snapshot,
+      initial: initial !== undefined,
       probes,
       learningRate,
     });
@@ -377,6 +402,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     const loss = layout.loss ? values[o++]! : undefined;
     const applied = layout.applied ? values[o++]! === 1 : true;
     const snapshotFinite = layout.snapshot ? values[o++]! === 1 : undefined;
+    const initialFinite = layout.initial ? values[o++]! === 1 : undefined;
     const probes: Record<string, number> = {};
     for (const k of layout.probes) probes[k] = values[o++]!;
     const pre = g.globalNorm;
@@ -404,6 +430,15 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
 
     const lossBad = loss !== undefined && !Number.isFinite(loss);
     const appliedBad = applied && g.nonFinite > 0;
+    if (layout.initial && this.initialPending) {
+      // This step's loss and gradients were computed on the initial weights: they are good if all of that is finite.
+      const initial = this.initialPending;
+      this.initialPending = undefined;
+      if (initialFinite === true && !lossBad && g.nonFinite === 0) {
+        this.confirmed.unshift({ step: -1, snapshot: initial });
+        if (this.confirmed.length > 2) disposeSnapshot(this.confirmed.shift()!.snapshot);
+      } else disposeSnapshot(initial);
+    }
     this.settleSnapshots(layout.step, snapshotFinite === true && !appliedBad, lossBad || appliedBad);
     // Steps that ran before a restore reached them report the abandoned weights: they count for nothing.
     if (layout.step >= this.restoredAt) this.troubleStreak = lossBad || !applied ? this.troubleStreak + 1 : 0;
@@ -474,6 +509,12 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     if (this.rollbacksSinceGood > 0 && this.confirmed.length > 1) disposeSnapshot(this.confirmed.pop()!.snapshot);
     const target = this.confirmed.at(-1)!;
     for (const [v, saved] of target.snapshot) if (!v.isDisposed) v.assign(saved);
+    // Optimizer slots made after the snapshot (lazily, by the first update of each weight) go back to their initial value.
+    const saved = new Set(target.snapshot.map(([v]) => v));
+    const slotStart = initialSlotValue(this.inner);
+    tf.tidy(() => {
+      for (const v of optimizerSlots(this.inner)) if (!saved.has(v) && !v.isDisposed) v.assign(tf.fill(v.shape, slotStart, v.dtype));
+    });
     for (const k of [...this.pending.keys()]) this.dropPending(k);
     this.control!.lower(this.rollbackFactor);
     this.restoredAt = this.stepCount;
@@ -510,6 +551,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.state = undefined;
     for (const c of this.confirmed) disposeSnapshot(c.snapshot);
     this.confirmed = [];
+    if (this.initialPending) disposeSnapshot(this.initialPending);
+    this.initialPending = undefined;
     for (const k of [...this.pending.keys()]) this.dropPending(k);
     this.inner.dispose();
   }
@@ -539,6 +582,12 @@ function sumOfSquares(m: TensorMap): tf.Scalar {
 }
 
 /** 1 when every entry of every tensor is finite, else 0 (float32 scalar). */
+/** The value tfjs's built-in optimizers start their lazily made slots at: 0, except Adagrad's accumulator. */
+function initialSlotValue(optimizer: tf.Optimizer): number {
+  const v = (optimizer as unknown as { initialAccumulatorValue?: unknown }).initialAccumulatorValue;
+  return optimizer.getClassName() === 'Adagrad' && typeof v === 'number' ? v : 0;
+}
+
 function allFinite(ts: readonly tf.Tensor[]): tf.Scalar {
   if (ts.length === 0) return tf.scalar(1);
   return tf.cast(ts.map((t) => tf.all(tf.isFinite(t))).reduce((a, b) => tf.logicalAnd(a, b)), 'float32') as tf.Scalar;

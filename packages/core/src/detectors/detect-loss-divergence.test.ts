@@ -34,6 +34,33 @@ describe('detectLossDivergence', () => {
     expect(e.late).toBeGreaterThan(1.5 * e.early);
   });
 
+  it('tracks the best from the first step: a loss thrown from 0.7 to 8 inside the warm-up is caught once judged', () => {
+    const d = detectLossDivergence(); // warm-up 20
+    const found = [];
+    for (let i = 0; i < 40; i++) {
+      const f = d.observe(at(i, i < 3 ? 0.7 : 8));
+      if (i < 19) expect(f).toEqual([]);
+      found.push(...f);
+    }
+    expect(found[0]).toMatchObject({ problem: 'loss-divergence', severity: 'critical', evidence: { best: 0.7, bestStep: 0, start: 0.7 } });
+  });
+
+  it('a bounce of a converged loss is not a trend; giving back a real share of the gain is', () => {
+    // Learned from 0.7 to 0.05 over 100 steps, then mini-batch noise lifts the window's second half by +50 %.
+    const loss = (i: number) => (i < 100 ? 0.05 + 0.65 * 0.95 ** i : 0.05);
+    const quiet = detectLossDivergence();
+    for (let i = 0; i < 150; i++) expect(quiet.observe(at(i, loss(i)))).toEqual([]);
+    for (let i = 150; i < 200; i++) expect(quiet.observe(at(i, i < 175 ? 0.05 : 0.078))).toEqual([]);
+    // A run that had only got from 0.7 to 0.4 and climbs back to 0.62 (73 % of its gain, under 3× its best): trending up.
+    const partial = (i: number) => (i < 100 ? 0.4 + 0.3 * 0.95 ** i : 0.4);
+    const back = detectLossDivergence();
+    for (let i = 0; i < 150; i++) expect(back.observe(at(i, partial(i)))).toEqual([]);
+    const found = [];
+    for (let i = 150; i < 200; i++) found.push(...back.observe(at(i, i < 175 ? 0.4 : 0.62)));
+    expect(found[0]!.message).toMatch(/^The loss is trending up/);
+    expect((found[0]!.evidence as { givenBack: number }).givenBack).toBeGreaterThan(0.25);
+  });
+
   it('handles negative losses (log-likelihoods) by distance from the best', () => {
     const d = detectLossDivergence({ alpha: 0, warmup: 1 });
     d.observe(at(0, -2));

@@ -34,4 +34,41 @@ describe('detectRecurrentInstability', () => {
     const [f] = d.observe(makeStep(2, [{ layer: 'rnn', norm: Number.NaN }]));
     expect(f).toMatchObject({ severity: 'critical', evidence: { gate: 'o' } }); // the worst gate
   });
+
+  it('is silent while r^T stays under minGrowth (10): a trained gain-1 kernel at r = 1.02 over T = 20 grows 1.49×', () => {
+    const at = (r: number, T: number): RecurrentStatistics => ({ layer: 'rnn', className: 'SimpleRNN', gate: 'all', spectralRadius: r, maxSingularValue: r, timeSteps: T });
+    const observe = (r: number, T: number) => detectRecurrentInstability().observe(makeStep(0, [{ layer: 'rnn', norm: 0.5 }], { recurrent: [at(r, T)] }));
+    expect(observe(1.02, 20)).toEqual([]);
+    expect(observe(1.05, 47)).toEqual([]); // 1.05^47 = 9.9
+    expect(observe(1.05, 48)).toMatchObject([{ problem: 'recurrent-instability', evidence: { timeSteps: 48 } }]); // 10.4
+    expect(detectRecurrentInstability({ minGrowth: 1 }).observe(makeStep(0, [{ layer: 'rnn', norm: 0.5 }], { recurrent: [at(1.02, 20)] }))).toHaveLength(1);
+  });
+
+  it('vanishing through time: a SimpleRNN with σ^(T−1) ≤ 1e-6 is a vanishing-gradient warning; σ near 1, short T or gates are silent', () => {
+    const at = (sigma: number, T: number | undefined, className = 'SimpleRNN'): RecurrentStatistics => ({
+      layer: 'rnn',
+      className,
+      gate: className === 'SimpleRNN' ? 'all' : 'f',
+      spectralRadius: sigma * 0.9,
+      maxSingularValue: sigma,
+      ...(T !== undefined ? { timeSteps: T } : {}),
+    });
+    const observe = (r: RecurrentStatistics) => detectRecurrentInstability().observe(makeStep(0, [{ layer: 'rnn', norm: 0.3 }], { recurrent: [r] }));
+    // Orthogonal gain 0.5 over T = 100 (the suite's long-sequence scenario): 0.5^99 ≈ 1.6e-30.
+    const [f] = observe(at(0.5, 100));
+    expect(f).toMatchObject({ problem: 'vanishing-gradient', severity: 'warning', layer: 'rnn', evidence: { timeSteps: 100, maxSingularValue: 0.5 } });
+    expect((f!.evidence as { timeGradientBound: number }).timeGradientBound).toBeCloseTo(0.5 ** 99, 40);
+    expect(f!.message).toBe(
+      'Layer "rnn" (SimpleRNN): the recurrent kernel\'s largest singular value is σ = 0.5 < 1, so the gradient reaching the first of its T = 100 steps is at most σ^99 = 1.58e-30 of the last step\'s: it cannot learn dependencies that far back.',
+    );
+    // The boundary: 0.5^19 = 1.9e-6 is above 1e-6 (silent), 0.5^20 = 9.5e-7 is below (fires).
+    expect(observe(at(0.5, 20))).toEqual([]);
+    expect(observe(at(0.5, 21))).toHaveLength(1);
+    // A healthy kernel (σ ≈ 1), an unknown T, or a gated cell: nothing.
+    expect(observe(at(0.98, 100))).toEqual([]);
+    expect(observe(at(0.5, undefined))).toEqual([]);
+    expect(observe(at(0.5, 100, 'LSTM'))).toEqual([]);
+    // Turned off.
+    expect(detectRecurrentInstability({ vanishingBound: 0 }).observe(makeStep(0, [{ layer: 'rnn', norm: 0.3 }], { recurrent: [at(0.5, 100)] }))).toEqual([]);
+  });
 });

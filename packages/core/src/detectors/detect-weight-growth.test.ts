@@ -24,6 +24,22 @@ describe('detectWeightGrowth', () => {
     for (let i = 0; i <= 10; i++) expect(flat.observe(w(i, 1 + 0.01 * i))).toEqual([]); // rising, but only ×1.1
   });
 
+  it('a steady rise while the loss falls is learning (silent); the same rise with a flat or rising loss is flagged', () => {
+    // A classifier's head sharpening its logits: ×2.6 over 10 measurements while the loss halves.
+    const learning = detectWeightGrowth({ window: 10 });
+    for (let i = 0; i <= 10; i++) {
+      expect(learning.observe(makeStep(i, [{ layer: 'head', norm: 0.1, weightNorm: 1.1 ** i }], { loss: 0.7 * 0.93 ** i }))).toEqual([]);
+    }
+    const idle = detectWeightGrowth({ window: 10 });
+    let last: readonly unknown[] = [];
+    for (let i = 0; i <= 10; i++) last = idle.observe(makeStep(i, [{ layer: 'head', norm: 0.1, weightNorm: 1.1 ** i }], { loss: 0.7 + 0.01 * (i % 2) }));
+    expect(last).toMatchObject([{ layer: 'head', severity: 'warning', evidence: { steady: true } }]);
+    // 10× the first value is flagged whatever the loss does.
+    const big = detectWeightGrowth({ window: 10 });
+    big.observe(makeStep(0, [{ layer: 'head', norm: 0.1, weightNorm: 1 }], { loss: 1 }));
+    expect(big.observe(makeStep(1, [{ layer: 'head', norm: 0.1, weightNorm: 10 }], { loss: 0.5 }))).toMatchObject([{ evidence: { growth: 10 } }]);
+  });
+
   it('skips steps without weight norms and non-finite ones', () => {
     const d = detectWeightGrowth();
     expect(d.observe(makeStep(0, [{ layer: 'a', norm: 1 }]))).toEqual([]);
