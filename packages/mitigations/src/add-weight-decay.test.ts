@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { expectClose, expectNoLeak } from '@gradguard/vitest-config/tensors';
+import { expectClose } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addWeightDecay, decoupledWeightDecay } from './add-weight-decay';
 import { chain } from './chain';
@@ -7,6 +7,7 @@ import { guard } from './guard';
 import { skipNonFinite } from './skip-non-finite';
 import type { GradientTransformation } from './transformation';
 import { SHAPES, WEIGHTS, applyOnce } from './test/fixtures';
+import { expectUpdatesLeakNothing } from './testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -50,17 +51,7 @@ describe('addWeightDecay (coupled L1/L2)', () => {
   });
 
   it('leaks no tensor over 500 updates', async () => {
-    const g = { a: tf.randomNormal([8, 8]), b: tf.randomNormal([8]) };
-    const t = addWeightDecay({ l1: 1e-3, l2: 1e-2 });
-    let s = t.init(g);
-    await expectNoLeak(() => {
-      for (let i = 0; i < 500; i++) {
-        const [out, n] = t.update(g, s, g);
-        s = n;
-        tf.dispose(Object.values(out));
-      }
-    });
-    tf.dispose(Object.values(g));
+    await expectUpdatesLeakNothing(addWeightDecay({ l1: 1e-3, l2: 1e-2 }));
   });
 });
 

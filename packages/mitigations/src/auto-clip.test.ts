@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { expectClose, expectNoLeak } from '@gradguard/vitest-config/tensors';
+import { expectClose } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { autoClip } from './auto-clip';
 import { SHAPES, read, tensors } from './test/fixtures';
 import { norm, percentile } from './test/reference';
 import { disposeState } from './transformation';
+import { expectUpdatesLeakNothing } from './testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -86,18 +87,8 @@ describe('autoClip (AutoClip, Seetharaman et al. 2020)', () => {
   });
 
   it('leaks no tensor over 500 updates (history 64, wrapping the ring many times)', async () => {
-    const g = { a: tf.randomNormal([8, 8]), b: tf.randomNormal([8]) };
-    const t = autoClip({ history: 64 });
-    let s = t.init(g);
-    await expectNoLeak(() => {
-      for (let i = 0; i < 500; i++) {
-        const [out, n] = t.update(g, s, g);
-        s = n;
-        tf.dispose(Object.values(out));
-      }
+    await expectUpdatesLeakNothing(autoClip({ history: 64 }), 500, (s) => {
+      expect(s.count).toBe(500);
     });
-    expect(s.count).toBe(500);
-    disposeState(s);
-    tf.dispose(Object.values(g));
   });
 });

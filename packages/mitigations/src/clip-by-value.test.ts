@@ -3,6 +3,7 @@ import { expectClose, expectNoLeak } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clipByValue } from './clip-by-value';
 import { SHAPES, applyOnce } from './test/fixtures';
+import { expectUpdatesLeakNothing } from './testing';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -34,16 +35,6 @@ describe('clipByValue', () => {
   });
 
   it('leaks no tensor over 500 updates', async () => {
-    const g = { a: tf.randomNormal([8, 8]), b: tf.randomNormal([8]) };
-    const t = clipByValue(0.1);
-    let s = t.init(g);
-    await expectNoLeak(() => {
-      for (let i = 0; i < 500; i++) {
-        const [out, n] = t.update(g, s, g);
-        s = n;
-        tf.dispose(Object.values(out));
-      }
-    });
-    tf.dispose(Object.values(g));
+    await expectUpdatesLeakNothing(clipByValue(0.1));
   });
 });
