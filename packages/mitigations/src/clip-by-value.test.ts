@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { expectClose, expectNoLeak } from '@gradguard/vitest-config/tensors';
+import { expectClose } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { clipByValue } from './clip-by-value';
 import { SHAPES, applyOnce } from './test/fixtures';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { expectClose, expectNoLeak } from '@gradguard/vitest-config/tensors';
+import { expectClose } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { spikeClip } from './spike-clip';
 import { SHAPES, read, tensors } from './test/fixtures';
