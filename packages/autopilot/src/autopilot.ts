@@ -29,7 +29,9 @@ export async function observeScenario(scenario: Scenario, options: ObserveOption
   let guarded: GuardedOptimizer | undefined;
   const result = await runScenario(scenario, {
     optimizerFactory: (optimizer, { model }) => {
-      guarded = guard(optimizer, { model, monitor, ...(options.guard ? options.guard() : {}) });
+      // Recurrent models also get their recurrent kernels' spectra measured: the one symptom of vanishing through time
+      // (detectRecurrentInstability's σ^(T−1) bound) and the cause of recurrent explosions.
+      guarded = guard(optimizer, { model, monitor, recurrent: scenario.model.kind === 'recurrent', ...(options.guard ? options.guard() : {}) });
       return guarded;
     },
     stopOnNonFinite: !options.continueOnNonFinite,
