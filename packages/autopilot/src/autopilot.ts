@@ -68,7 +68,7 @@ export interface AutopilotReport {
   /** The problems the first (unrepaired) run showed; empty for a healthy run. */
   readonly detected: readonly Problem[];
   readonly firstDetectionStep: number | null;
-  /** The problem repairs were chosen for (the first detected), or null when healthy. */
+  /** The first problem detected, or null when healthy (repairs are chosen for every detected problem). */
   readonly target: Problem | null;
   /** The unrepaired run met its task criterion. */
   readonly criterionMet: boolean;
@@ -86,9 +86,9 @@ export interface AutopilotOptions extends Pick<ObserveOptions, 'detectors'> {
 
 /**
  * Detects, repairs and verifies, in the spirit of AUTOTRAINER (Zhang et al., ICSE 2021): train the scenario watched by
- * the monitor; if it shows a problem (or misses its task criterion), retrain from the same seed with each fitting
- * repair in the documented order (`REPAIR_ORDER`) until one run is finite, meets the task criterion and no longer
- * shows the problem; if none does, try them all at once. Every attempt is recorded.
+ * the monitor; if it shows problems, retrain from the same seed with each repair that fits one of them, in the
+ * documented order (`REPAIR_ORDER`), until one run is finite, meets the task criterion and no longer shows a problem;
+ * if none does, try them all at once. Every attempt is recorded.
  */
 export async function autopilot(scenario: Scenario, options: AutopilotOptions = {}): Promise<AutopilotReport> {
   const started = performance.now();
@@ -97,8 +97,9 @@ export async function autopilot(scenario: Scenario, options: AutopilotOptions = 
   const attempts: Attempt[] = [];
   let repairedBy: RepairName | null = null;
   if (target !== null) {
-    const candidates: { name: RepairName; plan: RepairPlan }[] = planRepairs(scenario, target);
-    const combined = combineRepairs(scenario, target);
+    // Repairs for any problem the run showed, in the documented order.
+    const candidates: { name: RepairName; plan: RepairPlan }[] = planRepairs(scenario, base.problems);
+    const combined = combineRepairs(scenario, base.problems);
     if (combined) candidates.push({ name: 'combined', plan: combined });
     for (const { name, plan } of candidates) {
       const t0 = performance.now();

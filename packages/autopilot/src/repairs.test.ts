@@ -21,6 +21,10 @@ describe('planRepairs', () => {
     // not a recurrent model, activation does not fit exploding).
     const all: Scenario = { ...highLr, repairs: ['clipping', 'learning-rate', 'initializer', 'batch-norm', 'cell', 'activation', 'input-scale'] };
     expect(planRepairs(all, 'exploding-gradient').map((p) => p.name)).toEqual(['clip-global-norm', 'lr-backoff', 'rollback', 'lower-learning-rate', 'initializer', 'batch-norm']);
+    // Several problems: the repairs fitting any of them, still in order (lower-learning-rate fits dying ReLU too).
+    const div = getScenario('loss-divergence-rmsprop-high-lr');
+    expect(planRepairs(div, 'vanishing-gradient')).toEqual([]);
+    expect(planRepairs(div, ['vanishing-gradient', 'dying-relu', 'loss-divergence']).map((p) => p.name)).toEqual(['lr-backoff', 'rollback', 'lower-learning-rate']);
     // Nothing allowed: nothing planned; a healthy problem-free scenario gets nothing either.
     expect(planRepairs({ ...highLr, repairs: [] }, 'exploding-gradient')).toEqual([]);
   });

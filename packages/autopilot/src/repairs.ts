@@ -161,11 +161,15 @@ const REPAIRS: readonly Repair[] = [
   },
 ];
 
-/** The repairs that fit a problem and that the scenario allows, in the documented order, with their plans. */
-export function planRepairs(scenario: Scenario, problem: Problem): { name: RepairName; plan: RepairPlan }[] {
+/**
+ * The repairs that fit the problem (or any of the problems: a run usually shows several, e.g. a too-high learning
+ * rate both kills ReLUs and sends the loss up) and that the scenario allows, in the documented order, with their plans.
+ */
+export function planRepairs(scenario: Scenario, problem: Problem | readonly Problem[]): { name: RepairName; plan: RepairPlan }[] {
+  const problems: readonly Problem[] = typeof problem === 'string' ? [problem] : problem;
   const out: { name: RepairName; plan: RepairPlan }[] = [];
   for (const r of REPAIRS) {
-    if (!r.fits.includes(problem) || !scenario.repairs.includes(r.knob)) continue;
+    if (!r.fits.some((p) => problems.includes(p)) || !scenario.repairs.includes(r.knob)) continue;
     const plan = r.plan(scenario);
     if (plan) out.push({ name: r.name, plan });
   }
@@ -173,14 +177,15 @@ export function planRepairs(scenario: Scenario, problem: Problem): { name: Repai
 }
 
 /** Every fitting repair applied together (model changes compose; the clip transform is kept). */
-export function combineRepairs(scenario: Scenario, problem: Problem): RepairPlan | undefined {
-  const plans = planRepairs(scenario, problem);
+export function combineRepairs(scenario: Scenario, problem: Problem | readonly Problem[]): RepairPlan | undefined {
+  const problems: readonly Problem[] = typeof problem === 'string' ? [problem] : problem;
+  const plans = planRepairs(scenario, problems);
   if (plans.length < 2) return undefined;
   let current = scenario;
   let guardRepair: RepairPlan['guard'];
   const changes: string[] = [];
   for (const r of REPAIRS) {
-    if (!r.fits.includes(problem) || !scenario.repairs.includes(r.knob)) continue;
+    if (!r.fits.some((p) => problems.includes(p)) || !scenario.repairs.includes(r.knob)) continue;
     const p = r.plan(current);
     if (!p) continue;
     // Model and data changes compose; of the optimizer-side repairs, clipping (the first) is kept.
