@@ -39,6 +39,10 @@ describe('planRepairs', () => {
     expect(clip.plan.scenario).toBe(s); // the model and data are unchanged: only the guard gets a transform
     expect(clip.plan.guard!().transform).toBeDefined();
     const rnn = getScenario('vanishing-rnn-long-sequence');
+    expect(planRepairs(rnn, 'vanishing-gradient').map((p) => p.name)).toEqual(['initializer', 'lstm', 'gru']);
+    const gru = planRepairs(rnn, 'vanishing-gradient').find((p) => p.name === 'gru')!;
+    expect(gru.plan.scenario.model).toEqual({ kind: 'recurrent', cell: 'gru', units: 16, activation: 'tanh' });
+    expect(gru.plan.change).toBe('SimpleRNN → GRU');
     const lstm = planRepairs(rnn, 'vanishing-gradient').find((p) => p.name === 'lstm')!;
     expect(lstm.plan.scenario.model).toMatchObject({ kind: 'recurrent', cell: 'lstm', activation: 'tanh' });
     expect(lstm.plan.scenario.model).not.toHaveProperty('recurrentRadius');

@@ -13,8 +13,10 @@ import type { RepairKnob, Scenario } from '@gradguard/models';
  * 5. `initializer` — glorot/he kernels with scale 1, recurrent kernels orthogonal with gain 1 (radius 1), zero biases.
  * 6. `batch-norm` — batch normalization after every hidden layer.
  * 7. `lstm` — a SimpleRNN becomes an LSTM (gated, Hochreiter & Schmidhuber 1997).
- * 8. `activation` — sigmoid/tanh hidden units become ReLU (with he init), dead ReLU units become ELU.
- * 9. `normalize-inputs` — inputs scaled back to unit range.
+ * 8. `gru` — a SimpleRNN becomes a GRU (gated, Cho et al. 2014): fewer gates than an LSTM; on the suite's temporal-order
+ *    runs an LSTM learns through bursts of gradient spikes where a GRU learns smoothly.
+ * 9. `activation` — sigmoid/tanh hidden units become ReLU (with he init), dead ReLU units become ELU.
+ * 10. `normalize-inputs` — inputs scaled back to unit range.
  * Then, if no single repair worked, every fitting repair at once (`combined`).
  */
 export const REPAIR_ORDER = [
@@ -25,6 +27,7 @@ export const REPAIR_ORDER = [
   'initializer',
   'batch-norm',
   'lstm',
+  'gru',
   'activation',
   'normalize-inputs',
 ] as const;
@@ -132,6 +135,17 @@ const REPAIRS: readonly Repair[] = [
       if (m.kind !== 'recurrent' || (m.cell ?? 'lstm') !== 'simple-rnn') return undefined;
       const { recurrentInitializer: _r, recurrentRadius: _g, ...rest } = m;
       return { scenario: { ...s, model: { ...rest, cell: 'lstm', activation: 'tanh' } }, change: 'SimpleRNN → LSTM' };
+    },
+  },
+  {
+    name: 'gru',
+    knob: 'cell',
+    fits: [...EXPLODING, 'vanishing-gradient'],
+    plan: (s) => {
+      const m = s.model;
+      if (m.kind !== 'recurrent' || (m.cell ?? 'lstm') !== 'simple-rnn') return undefined;
+      const { recurrentInitializer: _r, recurrentRadius: _g, ...rest } = m;
+      return { scenario: { ...s, model: { ...rest, cell: 'gru', activation: 'tanh' } }, change: 'SimpleRNN → GRU' };
     },
   },
   {

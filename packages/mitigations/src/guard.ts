@@ -10,6 +10,8 @@ import {
   describeValue,
   formatNumber,
   gradientStatsOnDevice,
+  recurrentSpectraOnDevice,
+  type PendingSpectra,
   mapVariablesToLayers,
 } from '@gradguard/core';
 import { type LearningRateControl, controlLearningRate, readLearningRate, setLearningRate } from './learning-rate';
@@ -45,7 +47,8 @@ export interface GuardOptions {
   readonly rollback?: RollbackOptions | boolean;
   /**
    * Also measure the recurrent kernels' spectral radius and largest singular value (SimpleRNN, LSTM, GRU) on measured
-   * steps, in the same read-back, for `detectRecurrentInstability`. Needs `model`. Default false.
+   * steps, in the same read-back, for `detectRecurrentInstability`: those of the weights the step's gradients were
+   * computed with (before its update). Needs `model`. Default false.
    */
   readonly recurrent?: boolean;
 }
@@ -123,6 +126,8 @@ interface Layout {
   readonly snapshot: Snapshot | undefined;
   /** The weights before the first update (rollback only, in `initialPending`) are judged with this (the first) step. */
   readonly initial: boolean;
+  /** Recurrent spectra measured before the update (guard's `recurrent`), read back after the probes. */
+  readonly spectra: PendingSpectra | undefined;
   readonly probes: readonly string[];
   readonly learningRate: number | undefined;
 }
@@ -322,6 +327,9 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       mask = this.transform.shouldApply?.(next);
     }
     const measure = step % this.statsEvery === 0;
+    // The recurrent spectra of the weights this step's gradients were computed with (before the update): they say why
+    // these gradients explode or vanish through time.
+    const spectra = measure && this.recurrent && this.layerMap ? recurrentSpectraOnDevice(this.layerMap) : undefined;
     const postSq = measure && out !== grads ? tf.tidy(() => sumOfSquares(out)) : undefined;
     try {
       const before = mask ? takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]) : undefined;
@@ -338,6 +346,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       }
     } catch (e) {
       postSq?.dispose();
+      spectra?.tensor.dispose();
       throw e;
     } finally {
       if (out !== grads) disposeNew(out, grads);
@@ -366,11 +375,11 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     const initialFlag = initial ? tf.tidy(() => allFinite(initial.map(([, t]) => t))) : undefined;
     if (initialFlag) extra.push(initialFlag);
     for (const k of probes) extra.push(probeMap[k]!);
-    const pending = gradientStatsOnDevice(grads, {
-      ...(this.layerMap ? { model: this.layerMap, ...(this.recurrent ? { recurrent: true } : {}) } : {}),
-      extra,
-    });
-    tf.dispose([postSq, appliedFlag, finiteFlag, initialFlag].filter((t): t is tf.Tensor => t !== undefined));
+    // Extras are read as scalars: the spectra go in entry by entry, in order, so `decode` reads them contiguously.
+    const spectraEntries = spectra && spectra.tensor.size > 0 ? tf.unstack(spectra.tensor) : [];
+    extra.push(...spectraEntries);
+    const pending = gradientStatsOnDevice(grads, { ...(this.layerMap ? { model: this.layerMap } : {}), extra });
+    tf.dispose([postSq, appliedFlag, finiteFlag, initialFlag, spectra?.tensor, ...spectraEntries].filter((t): t is tf.Tensor => t !== undefined));
     this.enqueue(pending, {
       step,
       post: postSq !== undefined,
@@ -378,6 +387,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       applied: appliedFlag !== undefined,
       snapshot,
       initial: initial !== undefined,
+      spectra,
       probes,
       learningRate,
     });
@@ -405,6 +415,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     const initialFinite = layout.initial ? values[o++]! === 1 : undefined;
     const probes: Record<string, number> = {};
     for (const k of layout.probes) probes[k] = values[o++]!;
+    const recurrent = layout.spectra?.decode(values, o);
     const pre = g.globalNorm;
     const post = !applied ? 0 : postSq === undefined ? pre : Math.sqrt(postSq);
     const scale = postSq === undefined && applied ? 1 : pre === 0 ? 1 : Number.isFinite(pre) ? post / pre : post === 0 ? 0 : Number.NaN;
@@ -416,6 +427,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       postClipNorm: post,
       scale,
       skipped: !applied,
+      ...(recurrent ? { recurrent } : {}),
       ...(layout.learningRate !== undefined ? { learningRate: layout.learningRate } : {}),
     };
     this.latestStats = stats;
