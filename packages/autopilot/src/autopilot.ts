@@ -55,8 +55,13 @@ export interface Attempt {
   readonly finite: boolean;
   readonly criterionMet: boolean;
   readonly metric: number;
-  /** Warning/critical problems still reported after the repair (raw-gradient size is ignored under clipping). */
+  /**
+   * The detected problems (and any non-finite value or loss divergence, which ruin a run whatever caused them) still
+   * reported after the repair; raw-gradient size is ignored under clipping or back-off, undone steps under rollback.
+   */
   readonly remaining: readonly Problem[];
+  /** Other warning/critical problems the repaired run showed (e.g. gradient spikes after a switch to an LSTM). */
+  readonly introduced: readonly Problem[];
   readonly success: boolean;
   readonly durationMs: number;
   /** Why the attempt ended with an error (the repair gave up), if it did. */
@@ -117,7 +122,12 @@ export async function autopilot(scenario: Scenario, options: AutopilotOptions = 
             ? [...RAW_GRADIENT_SIZE, 'non-finite', 'loss-divergence']
             : RAW_GRADIENT_SIZE
           : [];
-        const remaining = obs.problems.filter((p) => !tolerated.includes(p));
+        // "The problem is gone" is judged on what was detected; a new problem that does not ruin the run (it stays
+        // finite and meets the criterion) is reported as introduced, not hidden.
+        const ruinous: readonly Problem[] = ['non-finite', 'loss-divergence'];
+        const shown = obs.problems.filter((p) => !tolerated.includes(p));
+        const remaining = shown.filter((p) => base.problems.includes(p) || ruinous.includes(p));
+        const introduced = shown.filter((p) => !remaining.includes(p));
         const finite = plan.recovers ? Number.isFinite(obs.result.evaluation.value) : obs.result.finite;
         attempt = {
           repair: name,
@@ -126,6 +136,7 @@ export async function autopilot(scenario: Scenario, options: AutopilotOptions = 
           criterionMet: obs.result.evaluation.passed,
           metric: obs.result.evaluation.value,
           remaining,
+          introduced,
           success: finite && obs.result.evaluation.passed && remaining.length === 0,
           durationMs: performance.now() - t0,
         };
@@ -138,6 +149,7 @@ export async function autopilot(scenario: Scenario, options: AutopilotOptions = 
           criterionMet: false,
           metric: Number.NaN,
           remaining: [target],
+          introduced: [],
           success: false,
           durationMs: performance.now() - t0,
           error: e instanceof Error ? e.message : String(e),

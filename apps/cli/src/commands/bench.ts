@@ -1,7 +1,7 @@
 import { type AutopilotReport, autopilot, observeScenario } from '@gradguard/autopilot';
 import { formatNumber as fmt } from '@gradguard/core';
 import { clipByGlobalNorm, guard } from '@gradguard/mitigations';
-import { type Scenario, QUICK_SCENARIOS, SCENARIOS, getScenario, pascanuExperiment } from '@gradguard/models';
+import { type Scenario, QUICK_SCENARIOS, SCENARIOS, getScenario, pascanuExperiment, pascanuScenario } from '@gradguard/models';
 import { table } from '@gradguard/reporter';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
@@ -38,6 +38,13 @@ export interface BenchTotals {
   /** Wall time of the monitor (watch-only guard) relative to the same scenario trained plainly, minus 1. */
   readonly monitorOverhead: number;
   readonly seconds: number;
+}
+
+/** The repair that worked, with any problem the repaired run showed that was not there before. */
+function repairCell(report: AutopilotReport, tried: boolean): string {
+  if (report.repairedBy === null) return tried ? 'none worked' : 'not tried';
+  const win = report.attempts.find((a) => a.success);
+  return win && win.introduced.length > 0 ? `${report.repairedBy} (new: ${win.introduced.join(', ')})` : report.repairedBy;
 }
 
 function rate(n: number, d: number): number {
@@ -108,15 +115,19 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
   let pascanu: { clipped: Awaited<ReturnType<typeof pascanuExperiment>>; unclipped: Awaited<ReturnType<typeof pascanuExperiment>>; seeds: number[]; steps: number; sequenceLength: number } | undefined;
   if (o.pascanu) {
     const seeds = Array.from({ length: o.pascanuSeeds }, (_, i) => i + 1);
-    const steps = o.quick ? 150 : 300;
-    if (!o.json) process.stderr.write(`  Pascanu et al. 2013: adding problem, T = 50, ${seeds.length} seeds × ${steps} SGD steps, unclipped and clipped\n`);
-    const unclipped = await pascanuExperiment({ seeds, steps });
+    // The experiment's own defaults (adding problem, ReLU SimpleRNN with radius 1.5, SGD); --quick shortens it.
+    const budget = o.quick ? { steps: 150 } : {};
+    const reference = pascanuScenario(budget, 1);
+    const steps = reference.steps;
+    const sequenceLength = (reference.task as { sequenceLength: number }).sequenceLength;
+    if (!o.json) process.stderr.write(`  Pascanu et al. 2013: adding problem, T = ${sequenceLength}, ${seeds.length} seeds × ${steps} SGD steps, unclipped and clipped\n`);
+    const unclipped = await pascanuExperiment({ seeds, ...budget });
     const clipped = await pascanuExperiment({
       seeds,
-      steps,
+      ...budget,
       optimizerFactory: (opt, { model }) => guard(opt, { model, transform: clipByGlobalNorm(1) }),
     });
-    pascanu = { clipped, unclipped, seeds, steps, sequenceLength: 50 };
+    pascanu = { clipped, unclipped, seeds, steps, sequenceLength };
   }
 
   const broken = rows.filter((r) => r.expected !== 'healthy');
@@ -173,7 +184,7 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
         r.expected,
         r.report.detected.length ? r.report.detected.join(', ') : 'healthy',
         r.report.firstDetectionStep ?? '—',
-        r.expected === 'healthy' ? '—' : (r.report.repairedBy ?? (o.repair ? 'none worked' : 'not tried')),
+        r.expected === 'healthy' ? '—' : repairCell(r.report, o.repair),
         r.detectedCorrectly && (r.expected === 'healthy' || !o.repair || r.report.repairedBy !== null) ? 'ok' : 'MISS',
       ]),
     ),

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { gradguard } from './cli';
+
+describe('gradguard bench', () => {
+  it('detects, repairs and verifies a real exploding scenario, leaves a healthy one alone, and reports totals (--json)', () => {
+    const r = gradguard(['bench', '--only', 'exploding-mlp-large-init', 'healthy-mlp-sine', '--json']);
+    expect(r.code, r.stderr).toBe(0); // targets met on these two: exit 0
+    const j = JSON.parse(r.stdout);
+    expect(j.suite).toBe('custom');
+    const [broken, healthy] = j.scenarios;
+    expect(broken).toMatchObject({ scenario: 'exploding-mlp-large-init', expected: 'exploding-gradient', detectedCorrectly: true, firstDetectionStep: 0 });
+    expect(broken.detected).toContain('exploding-gradient');
+    // The first repair in the documented order that verifies wins; every earlier one is recorded as failed.
+    const win = broken.attempts.findIndex((a: { success: boolean }) => a.success);
+    expect(win).toBeGreaterThanOrEqual(0);
+    expect(broken.repairedBy).toBe(broken.attempts[win].repair);
+    expect(broken.attempts.slice(0, win).every((a: { success: boolean }) => !a.success)).toBe(true);
+    expect(broken.attempts[win]).toMatchObject({ finite: true, criterionMet: true, remaining: [] });
+    expect(healthy).toMatchObject({ scenario: 'healthy-mlp-sine', detected: [], attempts: [], detectedCorrectly: true, criterionMet: true });
+    expect(j.totals).toMatchObject({ scenarios: 2, broken: 1, healthy: 1, detectionRate: 1, falseAlarmRate: 0, repairRate: 1 });
+    expect(j.autotrainer).toEqual({ detectionRate: 1, falseAlarmRate: 0, repairRate: 0.978, overhead: 0.01 });
+    expect(typeof j.totals.monitorOverhead).toBe('number');
+  });
+
+  it('prints the table side by side with AUTOTRAINER; --no-repair only detects', () => {
+    const r = gradguard(['bench', '--only', 'exploding-mlp-large-init', '--no-repair']);
+    expect(r.code, r.stderr).toBe(0); // detection targets met; repair was not asked for
+    expect(r.stdout).toMatch(/exploding-mlp-large-init\s+exploding-gradient\s+exploding-gradient.*\s+0\s+not tried/);
+    expect(r.stdout).toMatch(/detection rate\s+100\.0%\s+100\.0%/);
+    expect(r.stdout).toMatch(/repair rate\s+not run\s+97\.8%/);
+  });
+
+  it('rejects an unknown scenario with one line and exit code 2', () => {
+    const r = gradguard(['bench', '--only', 'no-such-scenario']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^error: .*no-such-scenario/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
