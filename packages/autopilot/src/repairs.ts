@@ -64,6 +64,14 @@ const EXPLODING: readonly Problem[] = [
   'recurrent-instability',
 ];
 
+/** A SimpleRNN swapped for a gated cell (tanh, default recurrent init); nothing to do for other models. */
+function gatedCell(s: Scenario, cell: 'lstm' | 'gru', change: string): RepairPlan | undefined {
+  const m = s.model;
+  if (m.kind !== 'recurrent' || (m.cell ?? 'lstm') !== 'simple-rnn') return undefined;
+  const { recurrentInitializer: _r, recurrentRadius: _g, ...rest } = m;
+  return { scenario: { ...s, model: { ...rest, cell, activation: 'tanh' } }, change };
+}
+
 const REPAIRS: readonly Repair[] = [
   {
     name: 'clip-global-norm',
@@ -130,23 +138,13 @@ const REPAIRS: readonly Repair[] = [
     name: 'lstm',
     knob: 'cell',
     fits: [...EXPLODING, 'vanishing-gradient'],
-    plan: (s) => {
-      const m = s.model;
-      if (m.kind !== 'recurrent' || (m.cell ?? 'lstm') !== 'simple-rnn') return undefined;
-      const { recurrentInitializer: _r, recurrentRadius: _g, ...rest } = m;
-      return { scenario: { ...s, model: { ...rest, cell: 'lstm', activation: 'tanh' } }, change: 'SimpleRNN → LSTM' };
-    },
+    plan: (s) => gatedCell(s, 'lstm', 'SimpleRNN → LSTM'),
   },
   {
     name: 'gru',
     knob: 'cell',
     fits: [...EXPLODING, 'vanishing-gradient'],
-    plan: (s) => {
-      const m = s.model;
-      if (m.kind !== 'recurrent' || (m.cell ?? 'lstm') !== 'simple-rnn') return undefined;
-      const { recurrentInitializer: _r, recurrentRadius: _g, ...rest } = m;
-      return { scenario: { ...s, model: { ...rest, cell: 'gru', activation: 'tanh' } }, change: 'SimpleRNN → GRU' };
-    },
+    plan: (s) => gatedCell(s, 'gru', 'SimpleRNN → GRU'),
   },
   {
     name: 'activation',
