@@ -125,4 +125,17 @@ describe('detectNormAboveBound, immediate explosions', () => {
     expect(f!.message).toContain('is 5.50e+8, over 1000× the bound 1');
     expect(d.observe(step(1, 50))).toEqual([]); // back under the critical level, streak 2 < patience
   });
+
+  it('on a clipped run, says the update was bounded and advises the cause, not clipping again', () => {
+    const d = detectNormAboveBound({ bound: 1, patience: 10, criticalFactor: 1000 });
+    const [f] = d.observe(step(0, 5.5e8, 0.1, { postClipNorm: 1, scale: 1 / 5.5e8 }));
+    expect(f!.message).toContain('The update was clipped to a norm of 1, so the weights are protected; the cause remains.');
+    expect(f!.evidence.clipped).toBe(true);
+    const remedies = f!.advice.map((a) => a.remedy);
+    expect(remedies).not.toContain('clipByGlobalNorm');
+    expect(remedies[0]).toBe('lowerLearningRate');
+    const [u] = detectNormAboveBound({ bound: 1 }).observe(step(0, 5.5e8));
+    expect(u!.advice[0]!.remedy).toBe('clipByGlobalNorm');
+    expect(u!.evidence.clipped).toBe(false);
+  });
 });

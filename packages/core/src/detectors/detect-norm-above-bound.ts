@@ -1,4 +1,7 @@
 import { ADVICE } from '../advice';
+import type { Remedy } from '../run-log/diagnosis';
+
+const CLIPPING: readonly Remedy[] = ['clipByGlobalNorm', 'clipByNorm', 'clipByValue', 'adaptiveGradClip'];
 import type { Detector } from '../detector';
 import { checkNumber } from '../errors';
 import { formatNumber as fmt } from '../format';
@@ -57,6 +60,7 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
         undefined,
       );
       const severity = peak > criticalFactor * bound ? 'critical' : warnStreak >= patience ? 'warning' : 'info';
+      const clipped = s.scale < 1 && Number.isFinite(s.postClipNorm);
       const attribution = tracker.attribute(bound);
       const why = describeAttribution(attribution);
       const layer = attribution.firstLayer ?? top?.layer;
@@ -71,7 +75,8 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
               : `The global gradient norm has stayed above ${bound} for ${streak} steps (since step ${streakStart}; ` +
                 `now ${fmt(norm)}, peak ${fmt(peak)})`) +
             (top ? `; the largest is in layer "${top.layer}" (${fmt(top.norm)}).` : '.') +
-            why.text,
+            why.text +
+            (clipped ? ` The update was clipped to a norm of ${fmt(s.postClipNorm)}, so the weights are protected; the cause remains.` : ''),
           evidence: {
             globalNorm: norm,
             bound,
@@ -80,8 +85,10 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
             peak,
             ...(top ? { largestLayer: top.layer, layerNorm: top.norm } : {}),
             ...why.evidence,
+            clipped,
           },
-          advice: ADVICE['exploding-gradient'],
+          // Clipping is already in place: point to the remedies of the cause instead of repeating it.
+          advice: clipped ? ADVICE['exploding-gradient'].filter((a) => !CLIPPING.includes(a.remedy)) : ADVICE['exploding-gradient'],
         },
       ];
     },
