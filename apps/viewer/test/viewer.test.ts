@@ -7,29 +7,21 @@ import { type RunLog, parseRunLog } from '@gradguard/core/run-log';
 import { guard } from '@gradguard/mitigations';
 import { addingProblem, buildSimpleRnn } from '@gradguard/models';
 import { type Browser, type Page, chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@gradguard/vitest-config/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIVE_SETUP } from '../src/live-training';
 import { serveDist } from './static-server';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = (name: string): string => join(here, 'fixtures', name);
-const ARGS = [
-  '--no-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-dev-shm-usage',
-];
+const ARGS = [...CHROMIUM_ARGS, '--enable-unsafe-webgpu'];
 
 let server: Awaited<ReturnType<typeof serveDist>>;
 let browser: Browser;
 
 beforeAll(async () => {
   server = await serveDist(join(here, '..', 'dist'));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
 });
 
 afterAll(async () => {
@@ -295,7 +287,7 @@ describe('live training', () => {
   });
 
   it('falls back to WebGL without WebGPU and says why; trains on wasm when asked', async () => {
-    const noGpu = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS.filter((a) => a !== '--enable-unsafe-webgpu') });
+    const noGpu = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS.filter((a) => a !== '--enable-unsafe-webgpu') });
     try {
       const { page, errors } = await openViewer('#live', noGpu);
       const steps = 3;

@@ -12,20 +12,12 @@ import {
   CONTRACT_TOLERANCE,
 } from '@gradguard/vitest-config/backend-contract';
 import { expectContractInvariants } from '@gradguard/vitest-config/backend-contract-vitest';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '@gradguard/vitest-config/chromium';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserApi } from './browser-page.fixture';
 import type { WebBackendChoice } from './use-webgpu-backend';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BASE_ARGS = [
-  '--no-sandbox',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-dev-shm-usage',
-];
 
 let server: Server;
 let origin = '';
@@ -61,8 +53,8 @@ afterAll(async () => {
 
 async function openPage(args: string[]) {
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [...BASE_ARGS, ...args],
+    executablePath: process.env.CHROMIUM_PATH ?? CHROMIUM_PATH,
+    args: [...CHROMIUM_ARGS, ...args],
   });
   browsers.push(browser);
   const page = await browser.newPage();
