@@ -103,14 +103,7 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
   }
   for (const r of worst.values()) {
     const why = explainRadius(r);
-    const evidence = {
-      className: r.className,
-      gate: r.gate,
-      spectralRadius: r.spectralRadius,
-      maxSingularValue: r.maxSingularValue,
-      timeSteps: why.timeSteps,
-      growthBound: why.growth,
-    };
+    const evidence = why.evidence;
     if (r.spectralRadius > maxRadius + 0.01) {
       const gated = isGated(r.className);
       findings.push({
@@ -118,7 +111,7 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
         severity: gated ? 'info' : 'warning',
         layer: r.layer,
         message:
-          `${why.text.charAt(0).toUpperCase()}${why.text.slice(1)}.` +
+          why.sentence +
           (gated ? ` The ${r.className} gates usually contain this; watch its gradient norm.` : ''),
         evidence,
         advice: ADVICE['recurrent-instability'],

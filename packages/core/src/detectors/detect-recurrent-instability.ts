@@ -69,16 +69,9 @@ export function detectRecurrentInstability(options: DetectRecurrentInstabilityOp
           problem: 'recurrent-instability',
           severity: exploding ? 'critical' : 'warning',
           layer: r.layer,
-          message:
-            `${why.text.charAt(0).toUpperCase()}${why.text.slice(1)}.` +
-            (layerNorm !== undefined ? ` Its gradient norm is now ${fmt(layerNorm)}.` : ''),
+          message: why.sentence + (layerNorm !== undefined ? ` Its gradient norm is now ${fmt(layerNorm)}.` : ''),
           evidence: {
-            className: r.className,
-            gate: r.gate,
-            spectralRadius: r.spectralRadius,
-            maxSingularValue: r.maxSingularValue,
-            timeSteps: why.timeSteps,
-            growthBound: why.growth,
+            ...why.evidence,
             ...(layerNorm !== undefined ? { layerNorm } : {}),
           },
           advice: ADVICE['recurrent-instability'],

@@ -10,7 +10,15 @@ export function isGated(className: string): boolean {
 }
 
 /** "radius r > 1: gradients through T steps can grow like r^T = …", the explanation every recurrent diagnosis gives. */
-export function explainRadius(r: RecurrentStatistics): { text: string; growth: number; timeSteps: number } {
+export function explainRadius(r: RecurrentStatistics): {
+  text: string;
+  /** `text` as a sentence: capitalized, with a full stop. */
+  sentence: string;
+  growth: number;
+  timeSteps: number;
+  /** The numbers behind it, as diagnosis evidence. */
+  evidence: { className: string; gate: string; spectralRadius: number; maxSingularValue: number; timeSteps: number; growthBound: number };
+} {
   const T = r.timeSteps ?? DEFAULT_T;
   const growth = r.spectralRadius ** T;
   const gate = r.gate === 'all' ? '' : ` (gate ${r.gate})`;
@@ -21,5 +29,18 @@ export function explainRadius(r: RecurrentStatistics): { text: string; growth: n
         `through T = ${T} steps${tNote} can grow like r^T = ${fmt(growth)}`
       : `layer "${r.layer}"${gate}: recurrent kernel spectral radius r = ${fmt(r.spectralRadius)} < 1: gradients ` +
         `through T = ${T} steps${tNote} can shrink like r^T = ${fmt(growth)}`;
-  return { text, growth, timeSteps: T };
+  return {
+    text,
+    sentence: `${text.charAt(0).toUpperCase()}${text.slice(1)}.`,
+    growth,
+    timeSteps: T,
+    evidence: {
+      className: r.className,
+      gate: r.gate,
+      spectralRadius: r.spectralRadius,
+      maxSingularValue: r.maxSingularValue,
+      timeSteps: T,
+      growthBound: growth,
+    },
+  };
 }
