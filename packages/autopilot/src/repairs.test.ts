@@ -16,15 +16,15 @@ describe('planRepairs', () => {
     }
     // A high-LR MLP allows clipping and the learning rate only: no model change is planned.
     const highLr = getScenario('exploding-mlp-high-lr');
-    expect(planRepairs(highLr, 'exploding-gradient').map((p) => p.name)).toEqual(['clip-global-norm', 'lr-backoff', 'rollback', 'lower-learning-rate']);
+    expect(planRepairs(highLr, 'exploding-gradient').map((p) => p.name)).toEqual(['clip-global-norm', 'lr-backoff', 'rollback', 'lower-learning-rate', 'lower-learning-rate']);
     // Same problem, every knob allowed: the whole order, minus repairs with nothing to change (no inputs to rescale,
     // not a recurrent model, activation does not fit exploding).
     const all: Scenario = { ...highLr, repairs: ['clipping', 'learning-rate', 'initializer', 'batch-norm', 'cell', 'activation', 'input-scale'] };
-    expect(planRepairs(all, 'exploding-gradient').map((p) => p.name)).toEqual(['clip-global-norm', 'lr-backoff', 'rollback', 'lower-learning-rate', 'initializer', 'batch-norm']);
+    expect(planRepairs(all, 'exploding-gradient').map((p) => p.name)).toEqual(['clip-global-norm', 'lr-backoff', 'rollback', 'lower-learning-rate', 'lower-learning-rate', 'initializer', 'batch-norm']);
     // Several problems: the repairs fitting any of them, still in order (lower-learning-rate fits dying ReLU too).
     const div = getScenario('loss-divergence-rmsprop-high-lr');
     expect(planRepairs(div, 'vanishing-gradient')).toEqual([]);
-    expect(planRepairs(div, ['vanishing-gradient', 'dying-relu', 'loss-divergence']).map((p) => p.name)).toEqual(['lr-backoff', 'rollback', 'lower-learning-rate']);
+    expect(planRepairs(div, ['vanishing-gradient', 'dying-relu', 'loss-divergence']).map((p) => p.name)).toEqual(['lr-backoff', 'rollback', 'lower-learning-rate', 'lower-learning-rate']);
     // Nothing allowed: nothing planned; a healthy problem-free scenario gets nothing either.
     expect(planRepairs({ ...highLr, repairs: [] }, 'exploding-gradient')).toEqual([]);
   });
@@ -35,6 +35,10 @@ describe('planRepairs', () => {
     expect(lower.plan.change).toBe('learning rate 1 → 0.1');
     expect(lower.plan.scenario.optimizer).toEqual({ name: 'sgd', learningRate: 0.1 });
     expect({ ...lower.plan.scenario, optimizer: s.optimizer }).toEqual(s);
+    // A ladder: if ×0.1 is not enough, ×0.01 is the next attempt.
+    const ladder = planRepairs(s, 'exploding-gradient').filter((p) => p.name === 'lower-learning-rate');
+    expect(ladder.map((p) => p.plan.change)).toEqual(['learning rate 1 → 0.1', 'learning rate 1 → 0.01']);
+    expect(ladder[1]!.plan.scenario.optimizer).toEqual({ name: 'sgd', learningRate: 0.01 });
     const clip = planRepairs(s, 'exploding-gradient')[0]!;
     expect(clip.plan.scenario).toBe(s); // the model and data are unchanged: only the guard gets a transform
     expect(clip.plan.guard!().transform).toBeDefined();
@@ -60,5 +64,7 @@ describe('planRepairs', () => {
     expect(c.change).toMatch(/^clipByGlobalNorm\(1\) on the optimizer; learning rate 0.01 → 0.001; hidden kernels he-uniform, biases 0; batch normalization/);
     expect(c.guard!().transform).toBeDefined();
     expect(combineRepairs({ ...s, repairs: ['clipping'] }, 'exploding-gradient')).toBeUndefined(); // one repair: nothing to combine
+    // One repair with a ladder of plans is still one repair.
+    expect(combineRepairs({ ...s, repairs: ['learning-rate'] }, 'dying-relu')).toBeUndefined();
   });
 });

@@ -9,7 +9,8 @@ import type { RepairKnob, Scenario } from '@gradguard/models';
  *    after calm steps (`controlLearningRate({ backoff })`).
  * 3. `rollback` — the last finite weights are restored when the loss or gradients turn non-finite, and training goes
  *    on at a lower rate (guard's `rollback`).
- * 4. `lower-learning-rate` — the learning rate ×0.1 for the whole run.
+ * 4. `lower-learning-rate` — the learning rate ×0.1 for the whole run, then (a second attempt, if that was not enough)
+ *    ×0.01: a learning rate far too high for Adam (lr 1) is still too high at 0.1.
  * 5. `initializer` — glorot/he kernels with scale 1, recurrent kernels orthogonal with gain 1 (radius 1), zero biases.
  * 6. `batch-norm` — batch normalization after every hidden layer.
  * 7. `lstm` — a SimpleRNN becomes an LSTM (gated, Hochreiter & Schmidhuber 1997).
@@ -51,8 +52,11 @@ interface Repair {
   /** The scenario knob it turns; a scenario lists the knobs a repair may turn. */
   readonly knob: RepairKnob;
   readonly fits: readonly Problem[];
-  /** The repaired plan, or undefined when the repair does not apply to this scenario (nothing to change). */
-  plan(s: Scenario): RepairPlan | undefined;
+  /**
+   * The repaired plan, or undefined when the repair does not apply to this scenario (nothing to change). Several
+   * plans are tried in turn (each an attempt) until one works.
+   */
+  plan(s: Scenario): RepairPlan | readonly RepairPlan[] | undefined;
 }
 
 const EXPLODING: readonly Problem[] = [
@@ -106,7 +110,10 @@ const REPAIRS: readonly Repair[] = [
     fits: [...EXPLODING, 'dying-relu'],
     plan: (s) => {
       const lr = s.optimizer.learningRate;
-      return { scenario: { ...s, optimizer: { ...s.optimizer, learningRate: lr / 10 } }, change: `learning rate ${lr} → ${lr / 10}` };
+      return [10, 100].map((f) => ({
+        scenario: { ...s, optimizer: { ...s.optimizer, learningRate: lr / f } },
+        change: `learning rate ${lr} → ${lr / f}`,
+      }));
     },
   },
   {
@@ -173,6 +180,11 @@ const REPAIRS: readonly Repair[] = [
   },
 ];
 
+function plansOf(r: Repair, s: Scenario): readonly RepairPlan[] {
+  const p = r.plan(s);
+  return p === undefined ? [] : Array.isArray(p) ? p : [p as RepairPlan];
+}
+
 /**
  * The repairs that fit the problem (or any of the problems: a run usually shows several, e.g. a too-high learning
  * rate both kills ReLUs and sends the loss up) and that the scenario allows, in the documented order, with their plans.
@@ -182,8 +194,7 @@ export function planRepairs(scenario: Scenario, problem: Problem | readonly Prob
   const out: { name: RepairName; plan: RepairPlan }[] = [];
   for (const r of REPAIRS) {
     if (!r.fits.some((p) => problems.includes(p)) || !scenario.repairs.includes(r.knob)) continue;
-    const plan = r.plan(scenario);
-    if (plan) out.push({ name: r.name, plan });
+    for (const plan of plansOf(r, scenario)) out.push({ name: r.name, plan });
   }
   return out;
 }
@@ -191,14 +202,14 @@ export function planRepairs(scenario: Scenario, problem: Problem | readonly Prob
 /** Every fitting repair applied together (model changes compose; the clip transform is kept). */
 export function combineRepairs(scenario: Scenario, problem: Problem | readonly Problem[]): RepairPlan | undefined {
   const problems: readonly Problem[] = typeof problem === 'string' ? [problem] : problem;
-  const plans = planRepairs(scenario, problems);
-  if (plans.length < 2) return undefined;
+  if (new Set(planRepairs(scenario, problems).map((p) => p.name)).size < 2) return undefined;
   let current = scenario;
   let guardRepair: RepairPlan['guard'];
   const changes: string[] = [];
   for (const r of REPAIRS) {
     if (!r.fits.some((p) => problems.includes(p)) || !scenario.repairs.includes(r.knob)) continue;
-    const p = r.plan(current);
+    // Of a ladder of plans, the first (the mildest change) composes.
+    const p = plansOf(r, current)[0];
     if (!p) continue;
     // Model and data changes compose; of the optimizer-side repairs, clipping (the first) is kept.
     if (p.guard && guardRepair) continue;

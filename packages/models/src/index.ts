@@ -4,7 +4,7 @@ export { buildRecurrent, RECURRENT_CELLS, ACTIVATIONS, BATCH_NORM_MOMENTUM } fro
 export type { RecurrentOptions, RecurrentCell, Activation, OutputActivation } from './recurrent';
 export { buildMlp } from './mlp';
 export type { MlpOptions } from './mlp';
-export { createInitializer, createRegularizer, INITIALIZER_KINDS } from './initializers';
+export { createInitializer, createRegularizer, orthogonal, INITIALIZER_KINDS } from './initializers';
 export type { InitializerSpec, RegularizerSpec } from './initializers';
 export { buildModel } from './model-spec';
 export type { ModelSpec } from './model-spec';

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { expectNoLeak } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelOptionError } from './errors';
-import { type InitializerSpec, createInitializer, createRegularizer } from './initializers';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { type InitializerSpec, createInitializer, createRegularizer, orthogonal } from './initializers';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -55,6 +56,20 @@ describe('createInitializer', () => {
     });
     expect((await w10.data())[0]!).toBeCloseTo(1.5 ** 10, 0);
     tf.dispose([w, gram, v, w10]);
+  });
+
+  it('draws the orthogonal kernel exactly as tfjs-layers does (bit-identical), without chained tensor methods', async () => {
+    for (const [shape, gain, seed] of [[[6, 6], 1.5, 3], [[4, 7], 0.5, 11], [[7, 4], 1, 2], [[3, 2, 5], 2, 9]] as const) {
+      const ours = orthogonal(gain, seed).apply([...shape]);
+      const theirs = tfl.initializers.orthogonal({ gain, seed }).apply([...shape]);
+      expect(ours.shape).toEqual(shape);
+      expect(await ours.data()).toEqual(await theirs.data());
+      tf.dispose([ours, theirs]);
+    }
+    // It stays an Orthogonal for serialization.
+    expect(orthogonal(1.5, 3).getClassName()).toBe('Orthogonal');
+    expect(orthogonal(1.5, 3).getConfig()).toEqual({ gain: 1.5, seed: 3 });
+    expect(() => orthogonal(1, 1).apply([5])).toThrow('orthogonal: the shape must be at least 2-D, got [5].');
   });
 
   it('is deterministic per seed and differs across seeds', async () => {

@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ModelOptionError, checkPositive } from './errors';
 
@@ -59,7 +60,7 @@ export function createInitializer(spec: InitializerSpec, seed: number): ReturnTy
       return tfl.initializers.varianceScaling({ scale: base.scale * s * s * correction, mode: base.mode, distribution: base.distribution, seed });
     }
     case 'orthogonal':
-      return tfl.initializers.orthogonal({ gain: checkPositive(where, 'orthogonal.gain', spec.gain ?? 1), seed });
+      return orthogonal(checkPositive(where, 'orthogonal.gain', spec.gain ?? 1), seed);
     case 'scaled-normal':
       return tfl.initializers.randomNormal({ mean: 0, stddev: checkPositive(where, 'scaled-normal.stddev', spec.stddev), seed });
     case 'zeros':
@@ -69,6 +70,36 @@ export function createInitializer(spec: InitializerSpec, seed: number): ReturnTy
         `${where}: unknown initializer kind ${JSON.stringify((spec as { kind?: unknown }).kind)}; use one of ${INITIALIZER_KINDS.join(', ')}.`,
       );
   }
+}
+
+type Initializer = ReturnType<typeof tfl.initializers.orthogonal>;
+
+/**
+ * tfjs-layers' orthogonal initializer (the default recurrent initializer of SimpleRNN, LSTM and GRU) calls chained
+ * tensor methods (`rMat.flatten()`), which exist only once `@tensorflow/tfjs` (the union package) has been imported;
+ * with just the tfjs-core and tfjs-layers this package asks for, building any recurrent layer throws
+ * "rMat.flatten is not a function". This is the same computation with functional ops — the same seeded draw, QR,
+ * sign fix and gain, so the weights are bit-identical to tfjs-layers' — on an ordinary Orthogonal instance (its
+ * class name and config still serialize as tfjs-layers' own).
+ */
+export function orthogonal(gain: number, seed: number): Initializer {
+  const init = tfl.initializers.orthogonal({ gain, seed });
+  init.apply = (layerShape, dtype) =>
+    tf.tidy(() => {
+      // A weight's shape is fully known when it is initialized; tfjs-layers' Shape type merely allows null.
+      const shape = layerShape.map((d) => d ?? 1);
+      if (shape.length < 2) throw new ModelOptionError(`orthogonal: the shape must be at least 2-D, got [${shape.join(', ')}].`);
+      const rows = tf.util.sizeFromShape(shape.slice(0, -1));
+      const cols = shape[shape.length - 1]!;
+      const k = Math.min(rows, cols);
+      const [q, r] = tf.linalg.qr(tf.randomNormal([Math.max(rows, cols), k], 0, 1, dtype as 'float32' | undefined, seed), false);
+      // Q·sign(diag R) makes the factorization unique, so Q is uniformly distributed (Mezzadri 2007).
+      const diag = tf.stridedSlice(tf.reshape(r!, [-1]), [0], [k * k], [k + 1]);
+      let m = tf.mul(q!, tf.sign(diag));
+      if (rows < cols) m = tf.transpose(m);
+      return tf.mul(tf.scalar(gain), tf.reshape(m, shape));
+    });
+  return init;
 }
 
 /** Kernel weight penalties added to the loss: l1·Σ|w| + l2·Σw² (model.fit and trainOnBatch include them). */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-layers';
 import { checkInt, checkPositive } from './errors';
+import { orthogonal } from './initializers';
 
 export interface SimpleRnnOptions {
   /** Time steps per sequence. */
@@ -41,7 +42,7 @@ export function buildSimpleRnn(options: SimpleRnnOptions): tf.Sequential {
       activation: options.activation ?? 'relu',
       inputShape: [T, features],
       kernelInitializer: tf.initializers.glorotUniform({ seed }),
-      recurrentInitializer: tf.initializers.orthogonal({ gain, seed: seed + 1 }),
+      recurrentInitializer: orthogonal(gain, seed + 1),
       biasInitializer: 'zeros',
     }),
   );

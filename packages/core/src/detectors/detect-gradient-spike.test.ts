@@ -21,6 +21,49 @@ describe('detectGradientSpike', () => {
     expect(b!.evidence.spikesInWindow).toBe(2);
   });
 
+  it('keeps a spike that stays under minWarningNorm at info however large its z (a model starting to learn)', () => {
+    const d = detectGradientSpike();
+    for (let i = 0; i < 30; i++) d.observe(at(i, 0.1));
+    // μ = 0.1, σ floored to 0.005: 0.8 is z = 140, but a step of norm 0.8 is no destabilizing outlier.
+    const [a] = d.observe(at(30, 0.8));
+    expect(a!.evidence.z).toBeCloseTo(140, 6);
+    expect(a!.severity).toBe('info');
+    // The same jump, scaled ×10 across the bound of 1, is a warning; minWarningNorm 0 restores the relative rule.
+    const e = detectGradientSpike();
+    for (let i = 0; i < 30; i++) e.observe(at(i, 1));
+    expect(e.observe(at(30, 8))[0]!.severity).toBe('warning');
+    const f = detectGradientSpike({ minWarningNorm: 0 });
+    for (let i = 0; i < 30; i++) f.observe(at(i, 0.1));
+    expect(f.observe(at(30, 0.8))[0]!.severity).toBe('warning');
+  });
+
+  it('keeps a spike at info while the loss falls below its recent average, warns when the loss jumps with it', () => {
+    const withLoss = (i: number, norm: number, loss: number) => makeStep(i, [{ layer: 'only', norm }], { loss });
+    const d = detectGradientSpike();
+    for (let i = 0; i < 30; i++) d.observe(withLoss(i, 1, 1));
+    // Loss average 1; this step's loss 0.8 is below it: the model is learning through a steep stretch.
+    const [a] = d.observe(withLoss(30, 8, 0.8));
+    expect(a!.evidence.z).toBeGreaterThan(10);
+    expect(a!.severity).toBe('info');
+    expect(a!.evidence.lossFalling).toBe(true);
+    expect(a!.message).toContain('The loss 0.8 is below its recent average 1: the model is learning through it.');
+    // Same statistics, but the loss jumps with the gradient (a bad batch): a warning.
+    const e = detectGradientSpike();
+    for (let i = 0; i < 30; i++) e.observe(withLoss(i, 1, 1));
+    const [b] = e.observe(withLoss(30, 8, 5));
+    expect(b!.severity).toBe('warning');
+    expect(b!.evidence.lossFalling).toBe(false);
+    // The loss average is an EMA(0.9) over finite losses only: after 1, 1, 3 it is 0.9·1 + 0.1·3 = 1.2, so with a
+    // NaN loss in between, a spike at loss 1.1 is still falling (< 1.2) and at 1.3 is not.
+    const f = detectGradientSpike({ warmup: 3 });
+    [1, 1, 3].forEach((l, i) => f.observe(withLoss(i, 1, l)));
+    f.observe(withLoss(3, Number.NaN, Number.NaN));
+    expect(f.observe(withLoss(4, 50, 1.1))[0]).toMatchObject({ severity: 'info', evidence: { lossFalling: true } });
+    const g = detectGradientSpike({ warmup: 3 });
+    [1, 1, 3].forEach((l, i) => g.observe(withLoss(i, 1, l)));
+    expect(g.observe(withLoss(3, 50, 1.3))[0]).toMatchObject({ severity: 'warning', evidence: { lossFalling: false } });
+  });
+
   it('judges nothing during the warm-up and ignores non-finite norms', () => {
     const d = detectGradientSpike({ warmup: 5 });
     for (let i = 0; i < 4; i++) expect(d.observe(at(i, i === 3 ? 1000 : 1))).toEqual([]);
@@ -31,5 +74,6 @@ describe('detectGradientSpike', () => {
   it('rejects bad options with the value', () => {
     expect(() => detectGradientSpike({ zThreshold: -1 })).toThrow('zThreshold must be a number > 0, got -1');
     expect(() => detectGradientSpike({ alpha: 1 })).toThrow('alpha must be a number > 0 <= 0.9999, got 1');
+    expect(() => detectGradientSpike({ minWarningNorm: -1 })).toThrow('minWarningNorm must be a number >= 0, got -1');
   });
 });

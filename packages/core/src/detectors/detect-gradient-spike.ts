@@ -23,14 +23,25 @@ export interface DetectGradientSpikeOptions {
    * early training reaches z ≈ 3–4 against a lagging average, a bad batch or an instability lands far above.
    */
   readonly warningZ?: number;
+  /**
+   * A spike is a warning only if the norm is also above this. Default 1, the norm-above-bound detector's bound: a
+   * norm jumping from 0.15 to 0.8 is typically a model starting to learn (a GRU finding the signal in a long sequence
+   * does exactly that) and stays within a healthy step's size; a bad batch or an instability lands above it.
+   */
+  readonly minWarningNorm?: number;
 }
+
+/** Smoothing of the loss average a spike's loss is compared with (an EMA over about ten steps). */
+const LOSS_ALPHA = 0.9;
 
 /**
  * Gradient spikes by z-score against an exponential moving average of the global norm and its variance (ZClip,
  * Kumar et al. 2025): after a warm-up, z = (‖g‖ − μ) / σ above 2.5 is a spike. As in ZClip, a spike enters the
  * averages clipped to μ + z·σ so one outlier does not hide the next. A spike is info (zClip would clip it) unless
- * z ≥ `warningZ`, blamed on the layer whose norm grew fastest. Non-finite norms are left to `detectNonFinite` and do
- * not touch the averages.
+ * z ≥ `warningZ`, the norm is above `minWarningNorm` and the loss is not falling (a step whose loss is below its
+ * recent average is a model learning through a steep stretch — a GRU finding the signal in a long sequence — not a
+ * bad batch or an instability, whose loss jumps). Blamed on the layer whose norm grew fastest. Non-finite norms are
+ * left to `detectNonFinite` and do not touch the averages.
  */
 export function detectGradientSpike(options: DetectGradientSpikeOptions = {}): Detector {
   const where = 'detectGradientSpike';
@@ -40,15 +51,20 @@ export function detectGradientSpike(options: DetectGradientSpikeOptions = {}): D
   const minRelativeStd = checkNumber(where, 'minRelativeStd', options.minRelativeStd ?? 0.05, { min: 0 });
   const window = checkNumber(where, 'window', options.window ?? 50, { min: 1, integer: true });
   const warningZ = checkNumber(where, 'warningZ', options.warningZ ?? 10, { exclusiveMin: 0 });
+  const minWarningNorm = checkNumber(where, 'minWarningNorm', options.minWarningNorm ?? 1, { min: 0 });
   let seen = 0;
   let mean = 0;
   let variance = 0;
+  let lossMean: number | undefined;
   const spikes: number[] = [];
   const tracker = createLayerTracker(10);
   return {
     name: where,
     observe(s) {
       tracker.observe(s);
+      // The loss average before this step: a spike while the loss falls below it is the model learning.
+      const lossBefore = lossMean;
+      if (s.loss !== undefined && Number.isFinite(s.loss)) lossMean = lossMean === undefined ? s.loss : LOSS_ALPHA * lossMean + (1 - LOSS_ALPHA) * s.loss;
       const g = s.preClipNorm;
       if (!Number.isFinite(g)) return [];
       if (seen === 0) {
@@ -73,7 +89,8 @@ export function detectGradientSpike(options: DetectGradientSpikeOptions = {}): D
       while (spikes.length > 0 && spikes[0]! <= s.step - window) spikes.shift();
       if (!spike) return [];
       spikes.push(s.step);
-      const warning = z >= warningZ;
+      const learning = s.loss !== undefined && lossBefore !== undefined && s.loss < lossBefore;
+      const warning = z >= warningZ && g > minWarningNorm && !learning;
       const why = describeAttribution(tracker.attribute(before + zThreshold * std));
       const layer = why.evidence.fastestLayer ?? why.evidence.firstLayer;
       return [
@@ -85,8 +102,19 @@ export function detectGradientSpike(options: DetectGradientSpikeOptions = {}): D
             `Gradient norm spike at step ${s.step}: ${fmt(g)} is z = ${fmt(z)} standard deviations above its moving ` +
             `average ${fmt(before)}` +
             (spikes.length > 1 ? ` (${spikes.length} spikes in the last ${window} steps).` : '.') +
+            (learning && z >= warningZ ? ` The loss ${fmt(s.loss!)} is below its recent average ${fmt(lossBefore!)}: the model is learning through it.` : '') +
             why.text,
-          evidence: { globalNorm: g, mean: before, std, z, zThreshold, spikesInWindow: spikes.length, window, ...why.evidence },
+          evidence: {
+            globalNorm: g,
+            mean: before,
+            std,
+            z,
+            zThreshold,
+            spikesInWindow: spikes.length,
+            window,
+            lossFalling: learning,
+            ...why.evidence,
+          },
           advice: ADVICE['gradient-spike'],
         },
       ];
@@ -96,6 +124,7 @@ export function detectGradientSpike(options: DetectGradientSpikeOptions = {}): D
       mean = 0;
       variance = 0;
       spikes.length = 0;
+      lossMean = undefined;
       tracker.reset();
     },
   };
