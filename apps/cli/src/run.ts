@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Diagnosis, type StepStatistics, createMonitor } from '@gradguard/core';
+import { type Diagnosis, type StepStatistics, checkModelSupport, createMonitor } from '@gradguard/core';
 import { type GradientTransformation, type LearningRateControl, guard } from '@gradguard/mitigations';
 import { type RunSink, createRecorder } from '@gradguard/reporter';
 import { createConsoleSink, createJsonlFileSink } from '@gradguard/reporter/node';
+import { UsageError } from './errors';
 
 export interface TrainRunOptions {
   readonly label: string;
@@ -51,6 +52,10 @@ export interface TrainRunResult {
  * step to the console and a JSONL log. This is the path `demo`, `train` and `bench` share.
  */
 export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
+  // A layer whose gradient kernels the backend lacks would fail at the first step with tfjs' "Kernel ... not
+  // registered": say which layer, before anything is written.
+  const support = checkModelSupport(o.model, o.backend);
+  if (!support.supported) throw new UsageError(support.message, 'Choose another backend with --backend (cpu trains every layer).');
   const monitor = createMonitor();
   const guarded = guard(o.optimizer, {
     monitor,

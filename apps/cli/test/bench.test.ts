@@ -30,6 +30,21 @@ describe('gradguard bench', () => {
     expect(r.stdout).toMatch(/repair rate\s+not run\s+97\.8%/);
   });
 
+  it('--pascanu runs the clipping experiment on the adding problem at T = 50 and reports the raw gradient norms', () => {
+    const r = gradguard(['bench', '--only', 'healthy-mlp-sine', '--no-repair', '--pascanu', '--quick', '--seeds', '1', '--json']);
+    expect(r.code, r.stderr).toBe(0); // --quick's 150 steps are not judged against the Pascanu target
+    const p = JSON.parse(r.stdout).pascanu;
+    expect(p).toMatchObject({ sequenceLength: 50, steps: 150, seeds: [1], optimizer: 'adam', units: 32 });
+    for (const arm of [p.unclipped, p.clipped]) {
+      expect(arm.runs).toHaveLength(1);
+      expect(arm.runs[0]).toMatchObject({ seed: 1, finite: true });
+      // Radius 1.2 over 50 steps: the first gradients are thousands of times the clipping threshold (1.2^49 ≈ 7.6e3).
+      expect(arm.runs[0].maxNorm).toBeGreaterThan(1000);
+      expect(arm.runs[0].stepsAboveOne).toBeGreaterThan(0);
+      expect(arm.runs[0].mse).toBeGreaterThan(0);
+    }
+  });
+
   it('rejects an unknown scenario with one line and exit code 2', () => {
     const r = gradguard(['bench', '--only', 'no-such-scenario']);
     expect(r.code).toBe(2);

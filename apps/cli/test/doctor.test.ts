@@ -17,6 +17,7 @@ const dirOf = (name: string): string => {
 let exploding: string;
 let healthy: string;
 let deep: string;
+let conv: string;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -29,6 +30,11 @@ beforeAll(async () => {
   for (let i = 0; i < 12; i++) m.add(tf.layers.dense({ units: 16, activation: 'relu', kernelInitializer: tf.initializers.heNormal({ seed: i + 2 }) }));
   m.add(tf.layers.dense({ units: 1 }));
   deep = await saveModelFiles(m, dirOf('deep'));
+  const c = tf.sequential();
+  c.add(tf.layers.conv2d({ name: 'conv', filters: 4, kernelSize: 3, inputShape: [8, 8, 1], kernelInitializer: tf.initializers.heNormal({ seed: 1 }) }));
+  c.add(tf.layers.flatten());
+  c.add(tf.layers.dense({ name: 'head', units: 1, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  conv = await saveModelFiles(c, dirOf('conv'));
 });
 
 describe('gradguard doctor', () => {
@@ -54,6 +60,22 @@ describe('gradguard doctor', () => {
     expect(first.globalNorm).toBeGreaterThan(0);
     const text = gradguard(['doctor', exploding, '--probe']);
     expect(text.stdout).toMatch(/probe: 3 SGD steps on random data, gradient norm per layer:\n\s+layer\s+step 0\s+step 1\s+step 2\n\s+\(global\)/);
+  });
+
+  it('names the layer that cannot train on wasm (no Conv2DBackpropFilter there), skips the probe, and is fine on cpu', () => {
+    const r = gradguard(['doctor', conv, '--probe', '--backend', 'wasm']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toContain(
+      `▲ 1 layer(s) cannot train on the 'wasm' backend: conv (Conv2D: no Conv2DBackpropFilter). Train on another backend (cpu, tensorflow or webgpu), or replace those layers. (probe skipped)`,
+    );
+    const j = JSON.parse(gradguard(['doctor', conv, '--backend', 'wasm', '--json']).stdout);
+    expect(j.support).toMatchObject({ backend: 'wasm', supported: false, unsupported: [{ layer: 'conv', className: 'Conv2D', missingKernels: ['Conv2DBackpropFilter'] }] });
+    expect(j.healthy).toBe(false);
+    const cpu = gradguard(['doctor', conv, '--probe', '2', '--backend', 'cpu', '--json']);
+    const k = JSON.parse(cpu.stdout);
+    expect(k.support.supported).toBe(true);
+    expect(k.probe).toHaveLength(2); // it really trains there
+    expect(k.probe[0].layers.map((l: { layer: string }) => l.layer)).toEqual(['conv', 'head']);
   });
 
   it('a SimpleRNN with gain 0.9 is healthy: exit 0', () => {

@@ -15,5 +15,6 @@ export { probeNvidiaGpus, parseNvidiaSmi } from './gpu-probe';
 export type { GpuDevice, GpuProbe, ProbeNvidiaGpusOptions } from './gpu-probe';
 export { checkCoreIdentity } from './core-identity';
 export type { CoreIdentity } from './core-identity';
-export { checkModelSupport, TRAINING_KERNELS } from './model-support';
-export type { ModelLike, ModelSupport, UnsupportedLayer } from './model-support';
+// Lives in @gradguard/core (both backend adapters and the CLI use it); re-exported where it first shipped.
+export { checkModelSupport, TRAINING_KERNELS } from '@gradguard/core';
+export type { ModelLike, ModelSupport, UnsupportedLayer } from '@gradguard/core';

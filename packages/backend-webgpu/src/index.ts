@@ -7,3 +7,6 @@ export type {
   WebBackendReport,
   WebGpuAdapterInfo,
 } from './use-webgpu-backend';
+// Which layers can train on the chosen backend (WebGL and WebGPU lack some gradient kernels too), from @gradguard/core.
+export { checkModelSupport, TRAINING_KERNELS } from '@gradguard/core';
+export type { ModelLike, ModelSupport, UnsupportedLayer } from '@gradguard/core';

@@ -27,6 +27,8 @@ export { createLayerTracker, describeAttribution } from './detectors/layer-attri
 export type { ExplosionAttribution, LayerTracker } from './detectors/layer-attribution';
 export { explainRadius } from './detectors/recurrent-risk';
 export { inspectModel } from './inspect-model';
+export { checkModelSupport, TRAINING_KERNELS } from './model-support';
+export type { ModelLike, ModelSupport, UnsupportedLayer } from './model-support';
 export type { InspectModelOptions, ModelInspection } from './inspect-model';
 export {
   spectralRadius,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Diagnosis, inspectModel } from '@gradguard/core';
+import { type Diagnosis, checkModelSupport, inspectModel } from '@gradguard/core';
 import { createMemorySink, table } from '@gradguard/reporter';
 import type { BackendReport } from '../backend';
 import { toJson } from '../json';
@@ -33,15 +33,17 @@ function probeData(model: tf.LayersModel, seqLen: number, seed: number): { xs: t
 /**
  * Static checks of a saved model, before any training (core's `inspectModel`): the spectral radius of every recurrent
  * kernel, the depth of weighted layers without normalization, each layer's initial weight scale. With `--probe`, a
- * few SGD steps on random data measure each layer's initial gradient norm. Exit code 1 when a warning or critical
- * problem is found.
+ * few SGD steps on random data measure each layer's initial gradient norm. It also says which layers cannot train on
+ * the active backend (their gradient kernels are missing there; the probe is then skipped). Exit code 1 when a warning
+ * or critical problem is found, or a layer cannot train.
  */
 export async function doctor(path: string, o: DoctorOptions, backend: BackendReport): Promise<number> {
   const model = await loadModelFile(path);
   const report = await inspectModel(model);
+  const support = checkModelSupport(model, backend.name);
   let probe: { step: number; layers: { layer: string; norm: number }[]; globalNorm: number }[] | undefined;
   let probeDiagnoses: readonly Diagnosis[] = [];
-  if (o.probe) {
+  if (o.probe && support.supported) {
     const { xs, ys } = probeData(model, o.seqLen, o.seed);
     const memory = createMemorySink();
     const result = await trainRun({
@@ -68,7 +70,8 @@ export async function doctor(path: string, o: DoctorOptions, backend: BackendRep
   model.dispose();
   const all = [...report.diagnoses, ...probeDiagnoses.filter((d) => d.phase !== 'recovery')];
   const problems = all.filter((d) => d.severity !== 'info');
-  const code = problems.length === 0 ? EXIT.healthy : EXIT.problems;
+  const healthy = problems.length === 0 && support.supported;
+  const code = healthy ? EXIT.healthy : EXIT.problems;
   if (o.json) {
     process.stdout.write(toJson({
           model: path,
@@ -76,8 +79,9 @@ export async function doctor(path: string, o: DoctorOptions, backend: BackendRep
           initialGains: report.initialGains,
           depthWithoutNormalization: report.depthWithoutNormalization,
           probe: probe ?? null,
+          support: { backend: support.backend, supported: support.supported, unsupported: support.unsupported, unchecked: support.unchecked },
           findings: all.map((d) => ({ problem: d.problem, severity: d.severity, layer: d.layer ?? null, message: d.message, advice: d.advice })),
-          healthy: problems.length === 0,
+          healthy,
         }));
     return code;
   }
@@ -96,6 +100,12 @@ export async function doctor(path: string, o: DoctorOptions, backend: BackendRep
     out.push(table(['  layer', 'class', 'gain'], report.initialGains.map((g) => [`  ${g.layer}`, g.className, g.gain])));
   }
   out.push('', `longest run of weighted layers without normalization: ${report.depthWithoutNormalization}`);
+  out.push(
+    '',
+    support.supported
+      ? `training on the '${support.backend}' backend: every layer has its gradient kernels`
+      : `${ICON.warning} ${support.message}${o.probe ? ' (probe skipped)' : ''}`,
+  );
   if (probe && probe.length > 0) {
     out.push('', `probe: ${probe.length} SGD step${probe.length === 1 ? '' : 's'} on random data, gradient norm per layer:`);
     const layers = probe[0]!.layers.map((l) => l.layer);
@@ -108,7 +118,8 @@ export async function doctor(path: string, o: DoctorOptions, backend: BackendRep
     out.push('', `${ICON[d.severity]} ${d.severity} ${d.problem}${d.layer ? ` in layer "${d.layer}"` : ''}`, `    ${d.message}`);
     for (const a of d.advice.slice(0, 2)) out.push(`    try ${a.remedy}: ${a.detail}`);
   }
-  out.push('', problems.length === 0 ? 'healthy' : `${problems.length} problem${problems.length === 1 ? '' : 's'} found (exit code 1)`);
+  const count = problems.length + (support.supported ? 0 : 1);
+  out.push('', healthy ? 'healthy' : `${count} problem${count === 1 ? '' : 's'} found (exit code 1)`);
   process.stdout.write(`${out.join('\n')}\n`);
   return code;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, describeValue } from '@gradguard/core';
+import { InvalidArgumentError, describeValue } from './errors';
 
 /**
  * Kernels a layer needs to train (forward and backward), by layer class. Gradients of `conv2d` need
