@@ -60,8 +60,21 @@ export function toStepRecord(s: StepStatistics, time: number): StepRecord {
       maxAbs: l.maxAbs,
       nonFinite: l.nonFinite,
       zeros: l.zeros,
+      ...defined({ weightNorm: l.weightNorm, updateNorm: l.updateNorm, updateRatio: l.updateRatio }),
+      ...(l.histogram ? { histogram: [...l.histogram] } : {}),
     })),
+    // What was measured beyond the gradients (weight and update norms, histograms, recurrent spectra) is kept too, so
+    // re-running the detectors over the log (`gradguard diagnose`) sees what the live monitor saw.
+    ...defined({ weightNorm: s.weightNorm, updateNorm: s.updateNorm, updateRatio: s.updateRatio }),
+    ...(s.histogramEdges ? { histogramEdges: [...s.histogramEdges] } : {}),
+    ...(s.histogram ? { histogram: [...s.histogram] } : {}),
+    ...(s.recurrent ? { recurrent: s.recurrent.map((r) => ({ ...r })) } : {}),
   };
+}
+
+/** The entries whose value is not undefined (optional record fields are left out rather than written as null). */
+function defined<T extends Record<string, number | undefined>>(o: T): { [K in keyof T]?: number } {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: number };
 }
 
 export function toDiagnosisRecord(d: Diagnosis): DiagnosisRecord {

@@ -1,8 +1,9 @@
 import type { StepRecord, StepStatistics } from '@gradguard/core/run-log';
 
 /**
- * A saved step back in the form detectors observe, to re-run them over a run log. What the log does not keep
- * (per-variable statistics, weight and update norms, histograms) is absent, so detectors that need those stay quiet.
+ * A saved step back in the form detectors observe, to re-run them over a run log. The log keeps per-layer statistics,
+ * weight and update norms, histograms and recurrent spectra when they were measured; per-variable statistics are not
+ * kept (detectors work per layer).
  */
 export function toStepStatistics(r: StepRecord): StepStatistics {
   return {
@@ -19,5 +20,11 @@ export function toStepStatistics(r: StepRecord): StepStatistics {
     scale: r.scale,
     skipped: r.skipped,
     ...(r.learningRate !== null ? { learningRate: r.learningRate } : {}),
+    ...(r.weightNorm !== undefined ? { weightNorm: r.weightNorm } : {}),
+    ...(r.updateNorm !== undefined ? { updateNorm: r.updateNorm } : {}),
+    ...(r.updateRatio !== undefined ? { updateRatio: r.updateRatio } : {}),
+    ...(r.histogramEdges ? { histogramEdges: [...r.histogramEdges] } : {}),
+    ...(r.histogram ? { histogram: [...r.histogram] } : {}),
+    ...(r.recurrent ? { recurrent: r.recurrent.map((x) => ({ ...x })) } : {}),
   };
 }

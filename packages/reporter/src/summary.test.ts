@@ -67,6 +67,50 @@ describe('createMemorySink + toStepStatistics', () => {
   });
 });
 
+describe('a run log keeps what the detectors need', () => {
+  it('round-trips weight/update norms, histograms and recurrent spectra through JSONL, and diagnose sees what the live monitor saw', async () => {
+    const { createMonitor } = await import('@gradguard/core');
+    const { encodeRunLogRecord, parseRunLog } = await import('@gradguard/core/run-log');
+    const { createMemorySink } = await import('./memory-sink');
+    const { toStepStatistics } = await import('./step-statistics');
+    const { createRecorder } = await import('./recorder');
+    type Stats = Parameters<ReturnType<typeof createRecorder>['step']>[0];
+    // 80 steps whose second layer's weights grow ×1.06 a step (×100 by the end) while the loss rises: weight growth.
+    const steps: Stats[] = Array.from({ length: 80 }, (_, i) => {
+      const w = 2 * 1.06 ** i;
+      return {
+        step: i, variables: [], globalNorm: 0.5, preClipNorm: 0.5, postClipNorm: 0.5, scale: 1, skipped: false, maxAbs: 0.3, nonFinite: 0,
+        size: 30, loss: 1 + i / 40, weightNorm: Math.hypot(3, w), updateNorm: 0.01, updateRatio: 0.01 / Math.hypot(3, w),
+        histogramEdges: [1e-3, 1], histogram: [1, 28, 1],
+        layers: [
+          { layer: 'a', size: 10, norm: 0.3, maxAbs: 0.3, nonFinite: 0, zeros: 0, weightNorm: 3, updateNorm: 0.005, updateRatio: 0.005 / 3, histogram: [0, 10, 0] },
+          { layer: 'b', size: 20, norm: 0.4, maxAbs: 0.3, nonFinite: 0, zeros: 0, weightNorm: w, histogram: [1, 18, 1] },
+        ],
+        recurrent: [{ layer: 'b', className: 'SimpleRNN', gate: 'all', spectralRadius: 0.9, maxSingularValue: 1.1, timeSteps: 20 }],
+      };
+    });
+    const sink = createMemorySink();
+    const rec = createRecorder({ name: 'growth', sinks: [sink] });
+    const live = createMonitor();
+    for (const s of steps) {
+      live.observe(s);
+      rec.step(s);
+    }
+    await rec.end('completed');
+    const text = [sink.log.header, ...sink.log.steps].map((r) => `${encodeRunLogRecord(r)}\n`).join('');
+    const back = parseRunLog(text).steps.map(toStepStatistics);
+    back.forEach((s, i) => {
+      const { variables: _v, ...original } = steps[i]!;
+      expect({ ...s, variables: undefined }).toEqual({ ...original, variables: undefined });
+    });
+    const replay = createMonitor();
+    for (const s of back) replay.observe(s);
+    const brief = (ds: typeof live.diagnoses) => ds.map((d) => `${d.step} ${d.problem} ${d.severity} ${d.phase} ${d.layer ?? ''}`);
+    expect(brief(live.diagnoses).some((d) => d.includes('weight-growth'))).toBe(true);
+    expect(brief(replay.diagnoses)).toEqual(brief(live.diagnoses));
+  });
+});
+
 describe('summaryRows', () => {
   it('lists the key facts of a run as the report and the viewer show them', () => {
     const log = { ...guardedRun, end: { type: 'end' as const, status: 'stopped' as const, steps: 5, endedAt: '2026-11-23T00:00:01.000Z', reason: 'stopped from the page' } };
