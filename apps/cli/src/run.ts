@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Diagnosis, type StepStatistics, checkModelSupport, createMonitor } from '@gradguard/core';
+import { type Diagnosis, type StepStatistics, checkModelSupport, createMonitor, findRecurrentKernels } from '@gradguard/core';
 import { type GradientTransformation, type LearningRateControl, guard } from '@gradguard/mitigations';
 import { type RunSink, createRecorder } from '@gradguard/reporter';
 import { createConsoleSink, createJsonlFileSink } from '@gradguard/reporter/node';
@@ -63,6 +63,9 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     ...(o.transform ? { transform: o.transform } : {}),
     ...(o.learningRate ? { learningRate: o.learningRate } : {}),
     ...(o.rollback ? { rollback: true } : {}),
+    // Recurrent kernels' spectra (why gradients explode or vanish through time) every 10th step: they change slowly
+    // and cost O(units³) per gate.
+    ...(findRecurrentKernels(o.model).length > 0 ? { recurrent: { every: 10 } } : {}),
   });
   const samples = o.xs.shape[0]!;
   const totalSteps = Math.min(o.epochs * Math.ceil(samples / o.batchSize), o.maxSteps ?? Number.POSITIVE_INFINITY);

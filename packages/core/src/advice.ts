@@ -1,10 +1,13 @@
-import type { Advice, Problem } from './run-log/diagnosis';
+import type { Advice, Problem, Remedy } from './run-log/diagnosis';
 
 /**
  * What to try for each problem, most effective first. These follow the usual remedies for exploding gradients
  * (clipping, weight regularization, a smaller learning rate, better initialization, batch normalization, a simpler
  * network, an LSTM instead of a plain RNN) and their mirror images for vanishing ones.
  */
+/** The clipping remedies: advice repeats none of them on a step whose update was already clipped. */
+export const CLIPPING_REMEDIES: readonly Remedy[] = ['clipByGlobalNorm', 'clipByNorm', 'clipByValue', 'adaptiveGradClip'];
+
 export const ADVICE: Readonly<Record<Problem, readonly Advice[]>> = {
   'exploding-gradient': [
     { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm, e.g. clipByGlobalNorm(1.0) (Pascanu et al. 2013).' },

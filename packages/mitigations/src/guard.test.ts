@@ -100,6 +100,26 @@ describe('guard', () => {
     model.dispose();
   });
 
+  it('with recurrent: { every } measures the spectra on every k-th measured step only (statsEvery counts first)', async () => {
+    const model = buildSimpleRnn({ sequenceLength: 10, units: 8, recurrentGain: 1.2, seed: 2 });
+    const { xs, ys } = addingProblem({ sequenceLength: 10, samples: 16, seed: 2 });
+    const seen: StepStatistics[] = [];
+    await expectNoLeak(async () => {
+      const guarded = guard(tf.train.sgd(1e-3), { model, statsEvery: 2, recurrent: { every: 2, squarings: 10 }, onStep: (s) => seen.push(s) });
+      model.compile({ optimizer: guarded, loss: 'meanSquaredError' });
+      for (let i = 0; i < 9; i++) await model.trainOnBatch(xs, ys);
+      await guarded.flush();
+      guarded.dispose();
+    });
+    // Measured steps 0, 2, 4, 6, 8; spectra on every second of those: 0, 4, 8.
+    expect(seen.map((s) => s.step)).toEqual([0, 2, 4, 6, 8]);
+    expect(seen.filter((s) => s.recurrent).map((s) => s.step)).toEqual([0, 4, 8]);
+    expect(seen[0]!.recurrent![0]!.spectralRadius).toBeCloseTo(1.2, 2);
+    expect(() => guard(tf.train.sgd(0.1), { model, recurrent: { every: 0 } })).toThrow('recurrent.every must be');
+    tf.dispose([xs, ys]);
+    model.dispose();
+  });
+
   it('with no transform applies exactly what the inner optimizer would', async () => {
     const make = () => {
       const model = buildSimpleRnn({ sequenceLength: 5, units: 4, seed: 3 });

@@ -48,9 +48,12 @@ export interface GuardOptions {
   /**
    * Also measure the recurrent kernels' spectral radius and largest singular value (SimpleRNN, LSTM, GRU) on measured
    * steps, in the same read-back, for `detectRecurrentInstability`: those of the weights the step's gradients were
-   * computed with (before its update). Needs `model`. Default false.
+   * computed with (before its update). Needs `model`. Default false. `{ every: k }` measures them on every k-th
+   * measured step only: they cost O(units³) per gate (repeated squaring, `squarings` of them, default 12) — on wasm
+   * an LSTM(128) step takes ~3.3× as long with spectra as without — and change slowly; `detectRecurrentInstability`
+   * keeps the last spectra it saw between measurements.
    */
-  readonly recurrent?: boolean;
+  readonly recurrent?: boolean | { readonly every?: number; readonly squarings?: number };
 }
 
 /** A restore performed by rollback. */
@@ -142,7 +145,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   readonly transform: GradientTransformation | undefined;
   readonly monitor: Monitor | undefined;
   private readonly statsEvery: number;
-  private readonly recurrent: boolean;
+  private readonly recurrent: { readonly every: number; readonly squarings?: number } | undefined;
   private readonly listeners = new Set<(s: StepStatistics) => void>();
   private readonly control: LearningRateControl | undefined;
   private readonly rollbackEvery: number;
@@ -180,7 +183,11 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.transform = options.transform;
     this.monitor = options.monitor;
     this.statsEvery = checkNumber('guard', 'statsEvery', options.statsEvery ?? 1, { min: 1, integer: true });
-    this.recurrent = options.recurrent === true;
+    const rec = options.recurrent === true ? {} : options.recurrent || undefined;
+    this.recurrent = rec && {
+      every: checkNumber('guard', 'recurrent.every', rec.every ?? 1, { min: 1, integer: true }),
+      ...(rec.squarings !== undefined ? { squarings: rec.squarings } : {}),
+    };
     const rb = options.rollback === true ? {} : options.rollback === false ? undefined : options.rollback;
     this.rollbackEvery = rb ? checkNumber('guard', 'rollback.every', rb.every ?? 50, { min: 1, integer: true }) : 0;
     this.rollbackFactor = checkNumber('guard', 'rollback.learningRateFactor', rb?.learningRateFactor ?? 0.5, { exclusiveMin: 0, max: 1 });
@@ -329,7 +336,10 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     const measure = step % this.statsEvery === 0;
     // The recurrent spectra of the weights this step's gradients were computed with (before the update): they say why
     // these gradients explode or vanish through time.
-    const spectra = measure && this.recurrent && this.layerMap ? recurrentSpectraOnDevice(this.layerMap) : undefined;
+    const spectra =
+      measure && this.recurrent && this.layerMap && (step / this.statsEvery) % this.recurrent.every === 0
+        ? recurrentSpectraOnDevice(this.layerMap, this.recurrent.squarings !== undefined ? { squarings: this.recurrent.squarings } : {})
+        : undefined;
     const postSq = measure && out !== grads ? tf.tidy(() => sumOfSquares(out)) : undefined;
     try {
       const before = mask ? takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]) : undefined;

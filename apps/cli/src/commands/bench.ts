@@ -45,6 +45,11 @@ export interface BenchTotals {
   readonly repairRate: number;
   /** Wall time of the monitor (watch-only guard) relative to the same scenario trained plainly, minus 1. */
   readonly monitorOverhead: number;
+  /**
+   * The same on a 6×Dense(256) MLP (50 steps of two spirals), where the step's own compute, not per-op dispatch,
+   * dominates; measured for the full suite only (null otherwise).
+   */
+  readonly monitorOverheadLarge: number | null;
   readonly seconds: number;
 }
 
@@ -64,7 +69,7 @@ function pct(x: number): string {
 }
 
 /** Median wall time of a watched vs a plain run of one scenario, alternated in this process: the monitor's cost. */
-async function measureOverhead(scenario: Scenario, reps = 3): Promise<number> {
+async function measureOverhead(scenario: Scenario, reps = 5): Promise<number> {
   const { runScenario } = await import('@gradguard/models');
   const plain: number[] = [];
   const watched: number[] = [];
@@ -118,6 +123,11 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
   bar?.update(rows.length, { name: 'measuring the monitor’s overhead' });
   const healthyScenario = scenarios.find((s) => s.expected === 'healthy') ?? QUICK_SCENARIOS.find((s) => s.expected === 'healthy')!;
   const monitorOverhead = await measureOverhead(healthyScenario);
+  const full = !o.quick && !o.only?.length;
+  const spirals = getScenario('healthy-mlp-spirals');
+  const monitorOverheadLarge = full
+    ? await measureOverhead({ ...spirals, name: 'overhead-mlp-6x256', model: { kind: 'mlp', depth: 6, width: 256, activation: 'relu', kernelInitializer: { kind: 'he-normal' } }, steps: 50 }, 3)
+    : null;
   bar?.stop();
 
   let pascanu: PascanuResult | undefined;
@@ -138,6 +148,7 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
     pascanu = { clipped, unclipped, seeds, steps, sequenceLength, optimizer: reference.optimizer.name, units: (reference.model as { units: number }).units };
   }
 
+  const healthyName = healthyScenario.name;
   const broken = rows.filter((r) => r.expected !== 'healthy');
   const healthy = rows.filter((r) => r.expected === 'healthy');
   const detected = broken.filter((r) => r.detectedCorrectly);
@@ -150,6 +161,7 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
     falseAlarmRate: healthy.length === 0 ? 0 : healthy.filter((r) => !r.detectedCorrectly).length / healthy.length,
     repairRate: rate(repaired.length, broken.length),
     monitorOverhead,
+    monitorOverheadLarge,
     seconds: (performance.now() - started) / 1000,
   };
   const meetsTargets =
@@ -212,7 +224,8 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
         ['detection rate', pct(totals.detectionRate), pct(AUTOTRAINER.detectionRate)],
         ['false-alarm rate', pct(totals.falseAlarmRate), pct(AUTOTRAINER.falseAlarmRate)],
         ['repair rate', o.repair ? pct(totals.repairRate) : 'not run', pct(AUTOTRAINER.repairRate)],
-        ['monitoring overhead', pct(totals.monitorOverhead), `~${pct(AUTOTRAINER.overhead)}`],
+        [`monitoring overhead (${healthyName})`, pct(totals.monitorOverhead), `~${pct(AUTOTRAINER.overhead)}`],
+        ...(totals.monitorOverheadLarge !== null ? [['monitoring overhead (6×Dense(256) MLP)', pct(totals.monitorOverheadLarge), '']] : []),
         ['time', `${fmt(totals.seconds)} s on ${backend.name}`, '—'],
       ],
     ),

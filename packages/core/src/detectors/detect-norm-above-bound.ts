@@ -1,7 +1,4 @@
-import { ADVICE } from '../advice';
-import type { Remedy } from '../run-log/diagnosis';
-
-const CLIPPING: readonly Remedy[] = ['clipByGlobalNorm', 'clipByNorm', 'clipByValue', 'adaptiveGradClip'];
+import { ADVICE, CLIPPING_REMEDIES } from '../advice';
 import type { Detector } from '../detector';
 import { checkNumber } from '../errors';
 import { formatNumber as fmt } from '../format';
@@ -88,7 +85,7 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
             clipped,
           },
           // Clipping is already in place: point to the remedies of the cause instead of repeating it.
-          advice: clipped ? ADVICE['exploding-gradient'].filter((a) => !CLIPPING.includes(a.remedy)) : ADVICE['exploding-gradient'],
+          advice: clipped ? ADVICE['exploding-gradient'].filter((a) => !CLIPPING_REMEDIES.includes(a.remedy)) : ADVICE['exploding-gradient'],
         },
       ];
     },

@@ -24,6 +24,10 @@ describe('detectRecurrentInstability', () => {
     // The spectra are kept until the next measurement: this step has none.
     const [g] = d.observe(makeStep(1, [{ layer: 'rnn', norm: 5e3 }]));
     expect(g!.severity).toBe('critical');
+    expect(g!.advice.map((a) => a.remedy)).toEqual(['betterInitialization', 'clipByGlobalNorm', 'useLstm', 'addWeightDecay']);
+    // On a clipped step (scale < 1) the advice is about the kernel, not clipping again.
+    const [h] = d.observe(makeStep(2, [{ layer: 'rnn', norm: 5e3 }], { scale: 2e-4, postClipNorm: 1 }));
+    expect(h!.advice.map((a) => a.remedy)).toEqual(['betterInitialization', 'useLstm', 'addWeightDecay']);
   });
 
   it('is silent within the tolerance and for gated layers whose gradients are calm', () => {
