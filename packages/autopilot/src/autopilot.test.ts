@@ -8,6 +8,19 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
+describe('observeScenario', () => {
+  it('passes statsEvery to the guard (diagnoses only on measured steps) and calls onStep after every step', async () => {
+    const steps: number[] = [];
+    const o = await expectNoLeak(() =>
+      observeScenario(getScenario('exploding-mlp-large-init'), { statsEvery: 3, onStep: ({ step }) => void steps.push(step) }),
+    );
+    expect(steps).toEqual(Array.from({ length: o.result.stepsRun }, (_, i) => i + 1));
+    expect(o.diagnoses.length).toBeGreaterThan(0);
+    for (const d of o.diagnoses) expect(d.step % 3).toBe(0);
+    expect(o.problems).toContain('exploding-gradient');
+  });
+});
+
 describe('autopilot on real scenarios', () => {
   it('detects a too-high learning rate, tries the repairs in order, and verifies the one that works', async () => {
     const seen: Attempt[] = [];

@@ -1,6 +1,6 @@
 import { type Diagnosis, type Problem, createMonitor, type Detector } from '@gradguard/core';
 import { type GuardedOptimizer, guard } from '@gradguard/mitigations';
-import { type Scenario, type ScenarioResult, runScenario } from '@gradguard/models';
+import { type RunScenarioOptions, type Scenario, type ScenarioResult, runScenario } from '@gradguard/models';
 import { type GuardRepair, type RepairName, type RepairPlan, combineRepairs, planRepairs } from './repairs';
 
 /** One training run of a scenario under a watching guard: what happened and what the monitor said. */
@@ -21,6 +21,10 @@ export interface ObserveOptions {
   readonly guard?: () => GuardRepair;
   /** Keep training through non-finite steps (rollback recovers from them). Default false: stop at the first. */
   readonly continueOnNonFinite?: boolean;
+  /** Measure (and judge) every k-th step only: guard's `statsEvery`. Default 1. */
+  readonly statsEvery?: number;
+  /** Called after every training step, as `runScenario`'s `onStep`. */
+  readonly onStep?: RunScenarioOptions['onStep'];
 }
 
 /** Trains a scenario once, watched by a monitor (and transformed when a repair asks for it). */
@@ -31,9 +35,16 @@ export async function observeScenario(scenario: Scenario, options: ObserveOption
     optimizerFactory: (optimizer, { model }) => {
       // Recurrent models also get their recurrent kernels' spectra measured: the one symptom of vanishing through time
       // (detectRecurrentInstability's σ^(T−1) bound) and the cause of recurrent explosions.
-      guarded = guard(optimizer, { model, monitor, recurrent: scenario.model.kind === 'recurrent', ...(options.guard ? options.guard() : {}) });
+      guarded = guard(optimizer, {
+        model,
+        monitor,
+        recurrent: scenario.model.kind === 'recurrent',
+        ...(options.statsEvery !== undefined ? { statsEvery: options.statsEvery } : {}),
+        ...(options.guard ? options.guard() : {}),
+      });
       return guarded;
     },
+    ...(options.onStep ? { onStep: options.onStep } : {}),
     stopOnNonFinite: !options.continueOnNonFinite,
   });
   await guarded?.flush();

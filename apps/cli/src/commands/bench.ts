@@ -1,6 +1,6 @@
 import { type AutopilotReport, autopilot, observeScenario } from '@gradguard/autopilot';
-import { createMonitor, formatNumber as fmt } from '@gradguard/core';
-import { type GuardedOptimizer, clipByGlobalNorm, guard } from '@gradguard/mitigations';
+import { type StepStatistics, formatNumber as fmt } from '@gradguard/core';
+import { clipByGlobalNorm, guard } from '@gradguard/mitigations';
 import {
   type PascanuExperimentResult,
   type Scenario,
@@ -84,26 +84,16 @@ async function measureOverhead(scenario: Scenario, reps = 5, statsEvery = 1): Pr
     let total = 0;
     let count = 0;
     let last = performance.now();
-    let guarded: GuardedOptimizer | undefined;
-    await runScenario(scenario, {
-      ...(watched
-        ? {
-            optimizerFactory: (opt, { model }) => {
-              guarded = guard(opt, { model, monitor: createMonitor(), statsEvery, recurrent: scenario.model.kind === 'recurrent' });
-              return guarded;
-            },
-          }
-        : {}),
-      onStep: ({ step }) => {
-        const now = performance.now();
-        if (step > warmup) {
-          total += now - last;
-          count++;
-        }
-        last = now;
-      },
-    });
-    await guarded?.flush();
+    const onStep = ({ step }: { step: number }): void => {
+      const now = performance.now();
+      if (step > warmup) {
+        total += now - last;
+        count++;
+      }
+      last = now;
+    };
+    if (watched) await observeScenario(scenario, { statsEvery, onStep });
+    else await runScenario(scenario, { onStep });
     return total / Math.max(1, count);
   };
   const ratios: number[] = [];
@@ -315,7 +305,7 @@ interface PascanuResult {
 
 /**
  * Runs the experiment once over the seeds, each run through a guard: watch-only for the unclipped arm (bit-identical
- * to the plain optimizer) or clipping to global norm 1, with a monitor that keeps the largest raw gradient norm.
+ * to the plain optimizer) or clipping to global norm 1; its statistics give the largest raw gradient norm.
  */
 async function pascanuArm(seeds: readonly number[], budget: { steps?: number }, clip: boolean): Promise<PascanuArm> {
   const gradients: { maxNorm: number; stepsAboveOne: number }[] = [];
@@ -325,21 +315,12 @@ async function pascanuArm(seeds: readonly number[], budget: { steps?: number }, 
     optimizerFactory: (opt, { model }) => {
       const g = { maxNorm: 0, stepsAboveOne: 0 };
       gradients.push(g);
-      const monitor = createMonitor({
-        detectors: [
-          {
-            name: 'raw-gradient-norm',
-            observe(s) {
-              // NaN compares false both ways: a non-finite norm becomes the maximum.
-              if (!(s.preClipNorm <= g.maxNorm)) g.maxNorm = s.preClipNorm;
-              if (s.preClipNorm > 1) g.stepsAboveOne++;
-              return [];
-            },
-            reset() {},
-          },
-        ],
-      });
-      return guard(opt, { model, monitor, ...(clip ? { transform: clipByGlobalNorm(1) } : {}) });
+      const onStep = (st: StepStatistics): void => {
+        // NaN compares false both ways: a non-finite norm becomes the maximum.
+        if (!(st.preClipNorm <= g.maxNorm)) g.maxNorm = st.preClipNorm;
+        if (st.preClipNorm > 1) g.stepsAboveOne++;
+      };
+      return guard(opt, { model, onStep, ...(clip ? { transform: clipByGlobalNorm(1) } : {}) });
     },
   });
   return { ...result, gradients };
