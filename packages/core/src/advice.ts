@@ -1,4 +1,5 @@
 import type { Advice, Problem, Remedy } from './run-log/diagnosis';
+import type { StepStatistics } from './run-log/statistics';
 
 /**
  * What to try for each problem, most effective first. These follow the usual remedies for exploding gradients
@@ -7,6 +8,16 @@ import type { Advice, Problem, Remedy } from './run-log/diagnosis';
  */
 /** The clipping remedies: advice repeats none of them on a step whose update was already clipped. */
 export const CLIPPING_REMEDIES: readonly Remedy[] = ['clipByGlobalNorm', 'clipByNorm', 'clipByValue', 'adaptiveGradClip'];
+
+/** The step's update was scaled down by a transformation (and is still finite). */
+export function wasClipped(s: Pick<StepStatistics, 'scale' | 'postClipNorm'>): boolean {
+  return s.scale < 1 && Number.isFinite(s.postClipNorm);
+}
+
+/** The advice for a problem; on a clipped step, without the clipping remedies (point to the cause instead). */
+export function adviceFor(problem: Problem, clipped: boolean): readonly Advice[] {
+  return clipped ? ADVICE[problem].filter((a) => !CLIPPING_REMEDIES.includes(a.remedy)) : ADVICE[problem];
+}
 
 export const ADVICE: Readonly<Record<Problem, readonly Advice[]>> = {
   'exploding-gradient': [

@@ -1,4 +1,4 @@
-import { ADVICE, CLIPPING_REMEDIES } from '../advice';
+import { adviceFor, wasClipped } from '../advice';
 import type { Detector } from '../detector';
 import { checkNumber } from '../errors';
 import { formatNumber as fmt } from '../format';
@@ -57,7 +57,7 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
         undefined,
       );
       const severity = peak > criticalFactor * bound ? 'critical' : warnStreak >= patience ? 'warning' : 'info';
-      const clipped = s.scale < 1 && Number.isFinite(s.postClipNorm);
+      const clipped = wasClipped(s);
       const attribution = tracker.attribute(bound);
       const why = describeAttribution(attribution);
       const layer = attribution.firstLayer ?? top?.layer;
@@ -85,7 +85,7 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
             clipped,
           },
           // Clipping is already in place: point to the remedies of the cause instead of repeating it.
-          advice: clipped ? ADVICE['exploding-gradient'].filter((a) => !CLIPPING_REMEDIES.includes(a.remedy)) : ADVICE['exploding-gradient'],
+          advice: adviceFor('exploding-gradient', clipped),
         },
       ];
     },

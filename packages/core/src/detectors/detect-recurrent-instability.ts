@@ -1,4 +1,4 @@
-import { ADVICE, CLIPPING_REMEDIES } from '../advice';
+import { ADVICE, adviceFor, wasClipped } from '../advice';
 import { type Detector, type Finding, SEVERITY_RANK } from '../detector';
 import { checkNumber } from '../errors';
 import { formatNumber as fmt } from '../format';
@@ -56,7 +56,7 @@ export function detectRecurrentInstability(options: DetectRecurrentInstabilityOp
       if (s.recurrent) spectra = s.recurrent;
       const findings: Finding[] = [];
       const seen = new Set<string>();
-      const clipped = s.scale < 1 && Number.isFinite(s.postClipNorm);
+      const clipped = wasClipped(s);
       // The worst gate per layer, largest radius first.
       for (const r of [...spectra].sort((a, b) => b.spectralRadius - a.spectralRadius)) {
         if (seen.has(r.layer) || !(r.spectralRadius > maxRadius + tolerance)) continue;
@@ -76,7 +76,7 @@ export function detectRecurrentInstability(options: DetectRecurrentInstabilityOp
             ...(layerNorm !== undefined ? { layerNorm } : {}),
           },
           // Under clipping already, the remedy is the kernel itself, not more clipping.
-          advice: clipped ? ADVICE['recurrent-instability'].filter((a) => !CLIPPING_REMEDIES.includes(a.remedy)) : ADVICE['recurrent-instability'],
+          advice: adviceFor('recurrent-instability', clipped),
         });
       }
       // The monitor keeps one finding per detector and problem per step: give it the most severe.
