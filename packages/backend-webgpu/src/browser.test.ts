@@ -1,6 +1,6 @@
 // The WebGPU adapter in a real browser: Debian's headless Chromium, whose SwiftShader gives a real WebGPU adapter with
 // --enable-unsafe-webgpu (and WebGL through ANGLE). The page is bundled with esbuild and served from localhost.
-// Needs /usr/bin/chromium and libvulkan1 (scripts/setup.sh installs them); CHROMIUM_PATH overrides the executable.
+// Needs /usr/bin/chromium and libvulkan1 (scripts/setup.mjs installs them); CHROMIUM_PATH overrides the executable.
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
