@@ -6,7 +6,7 @@ import { type RunLog, RunLogError, parseRunLog } from '@gradguard/core/run-log';
 import { type ChartAssets, type HtmlReportOptions, renderHtmlReport } from './html-report';
 import { createJsonlSink } from './jsonl';
 import type { RunSink } from './sink';
-import { encodeTensorBoardEvent, encodeTfRecord, fileVersionEvent, stepToTensorBoardEvent } from './tensorboard';
+import { encodeTensorBoardEvent, encodeTfRecord, fileVersionEvent, stepToTensorBoardEvent, tensorBoardFileName } from './tensorboard';
 
 export { createConsoleSink } from './console-sink';
 export type { ConsoleSinkOptions } from './console-sink';
@@ -102,10 +102,15 @@ export interface TensorBoardSink extends RunSink {
   close(): void;
 }
 
+/** Event files this process has opened: the last part of their names (see `tensorBoardFileName`). */
+let eventFiles = 0;
+
 /**
- * Writes a run as a TensorBoard event file `events.out.tfevents.<secs>.<host>` in `dir` (created if missing): the
- * file-version record first, then one event per step with scalars and a histogram of per-layer gradient norms. Each
- * record is written the moment the step arrives, so `tensorboard --logdir` shows a live run.
+ * Writes a run as a TensorBoard event file `events.out.tfevents.<secs>.<host>.<pid>.<n>` in `dir` (created if
+ * missing): the file-version record first, then one event per step with scalars and a histogram of per-layer gradient
+ * norms. Each record is written the moment the step arrives, so `tensorboard --logdir` shows a live run. The file is
+ * created exclusively (never truncated): runs of several processes, or of one, that start in the same second into one
+ * directory each get a file of their own, the next free name.
  */
 export function createTensorBoardSink(dir: string, options: TensorBoardSinkOptions = {}): TensorBoardSink {
   let fd: number | undefined;
@@ -120,11 +125,18 @@ export function createTensorBoardSink(dir: string, options: TensorBoardSinkOptio
     },
     header(h) {
       started = Date.parse(h.startedAt);
-      const host = (options.host ?? hostname()).replace(/[^\w.-]/g, '_');
-      path = join(dir, `events.out.tfevents.${Math.floor(started / 1000)}.${host}`);
+      const name = (): string => tensorBoardFileName(Math.floor(started / 1000), options.host ?? hostname(), process.pid, eventFiles++);
       try {
         mkdirSync(dir, { recursive: true });
-        fd = openSync(path, 'w');
+        // 'wx' fails with EEXIST instead of truncating another run's file: then take the next number.
+        for (let tries = 0; fd === undefined; tries++) {
+          path = join(dir, name());
+          try {
+            fd = openSync(path, 'wx');
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries >= 1000) throw e;
+          }
+        }
       } catch (e) {
         throw new RunLogError(`cannot write TensorBoard events to ${JSON.stringify(dir)}: ${(e as Error).message}.`, undefined, 'Pick a writable directory for --tensorboard.');
       }

@@ -1,7 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { StepStatistics } from '@gradguard/core/run-log';
+import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { createTensorBoardSink, readRunLogFile, writeTensorBoardEvents, createJsonlFileSink } from './node';
 import { createRecorder } from './recorder';
@@ -155,7 +158,7 @@ describe('TensorBoard event files', () => {
     rec.step(stats(2, [Number.NaN, 1], Number.NaN));
     await rec.end('stopped');
 
-    expect(readdirSync(dir)).toEqual([`events.out.tfevents.${Date.parse('2026-01-02T03:04:05.000Z') / 1000}.testhost`]);
+    expect(readdirSync(dir)).toEqual([expect.stringMatching(new RegExp(`^events\\.out\\.tfevents\\.1767323045\\.testhost\\.${process.pid}\\.\\d+$`))]);
     const events = readTfRecords(new Uint8Array(readFileSync(tb.path!))).map(decodeEvent);
     expect(events).toHaveLength(4);
     expect(events[0]).toMatchObject({ fileVersion: 'brain.Event:2', step: 0, wallTime: 1767323045 });
@@ -206,6 +209,17 @@ describe('TensorBoard event files', () => {
     expect(events[5]!.scalars.get('loss')).toBeCloseTo(0.2, 7);
   });
 
+  it('never truncates a file that is there: the sink takes the next free name', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-tb-'));
+    const taken = Array.from({ length: 100 }, (_, n) => join(dir, `events.out.tfevents.1767323045.h.${process.pid}.${n}`));
+    for (const p of taken) writeFileSync(p, 'another run');
+    const path = writeTensorBoardEvents(dir, { header: { type: 'header', version: 1, runId: 'r', name: 'r', startedAt: '2026-01-02T03:04:05.000Z', config: {} }, steps: [], diagnoses: [], end: undefined, truncated: false }, { host: 'h' });
+    expect(taken).not.toContain(path);
+    expect(Number(path.split('.').at(-1))).toBeGreaterThanOrEqual(100);
+    for (const p of taken) expect(readFileSync(p, 'utf8')).toBe('another run');
+    expect(readTfRecords(new Uint8Array(readFileSync(path))).map(decodeEvent)[0]!.fileVersion).toBe('brain.Event:2');
+  });
+
   it('histogramOf: counts every finite value once, sums and extremes exact', () => {
     const v = [-2, -1e-3, 0, 1e-6, 5, 5, 1e9, Number.POSITIVE_INFINITY];
     const h = histogramOf(v)!;
@@ -217,4 +231,47 @@ describe('TensorBoard event files', () => {
     expect(h.bucketLimit.every((l, i) => i === 0 || l > h.bucketLimit[i - 1]!)).toBe(true);
     expect(histogramOf([Number.NaN])).toBeUndefined();
   });
+
+  it('runs that start in the same second in one directory, in 4 processes × 2 writers, get 8 files, each its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-tb-concurrent-'));
+    const child = join(dir, 'write-tensorboard.mjs');
+    buildSync({
+      entryPoints: [fileURLToPath(new URL('../test/write-tensorboard.ts', import.meta.url))],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      conditions: ['@gradguard/source'],
+      outfile: child,
+      logLevel: 'silent',
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    });
+    const logdir = join(dir, 'tb');
+    const startedAt = Date.parse('2026-01-02T03:04:05.500Z');
+    const goAt = Date.now() + 1500; // after every process has started
+    const paths = await Promise.all(
+      [0, 1, 2, 3].map(
+        (p) =>
+          new Promise<string[]>((resolve, reject) => {
+            const c = spawn(process.execPath, [child, logdir, String(p), String(goAt), String(startedAt)], { stdio: ['ignore', 'pipe', 'inherit'] });
+            let out = '';
+            c.stdout.on('data', (b) => (out += String(b)));
+            c.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as string[]) : reject(new Error(`writer ${p} exited with ${code}`))));
+          }),
+      ),
+    );
+    const files = readdirSync(logdir).sort();
+    expect(files).toHaveLength(8);
+    expect(paths.flat().map((p) => p.slice(logdir.length + 1)).sort()).toEqual(files);
+    for (const f of files) expect(f).toMatch(new RegExp(`^events\\.out\\.tfevents\\.${Math.floor(startedAt / 1000)}\\.`));
+    paths.forEach((pair, p) =>
+      pair.forEach((path, w) => {
+        const events = readTfRecords(new Uint8Array(readFileSync(path))).map(decodeEvent);
+        expect(events[0]!.fileVersion).toBe('brain.Event:2');
+        expect(events.slice(1).map((e) => e.scalars.get('loss')), `${path} holds writer ${w} of process ${p}`).toEqual(
+          [0, 1, 2, 3, 4, 5, 6, 7].map((s) => p * 100 + w * 10 + s),
+        );
+      }),
+    );
+  }, 60_000);
 });

@@ -176,3 +176,12 @@ export function stepToTensorBoardEvent(step: StepRecord, wallTime: number): Tens
 export function fileVersionEvent(header: HeaderRecord): TensorBoardEvent {
   return { wallTime: Date.parse(header.startedAt) / 1000, step: 0, fileVersion: TENSORBOARD_FILE_VERSION };
 }
+
+/**
+ * An event file's name as TensorFlow's summary writer makes it: `events.out.tfevents.<secs>.<host>.<pid>.<n>`, where
+ * `n` counts the files this process has opened. Seconds and host alone collide when two runs start in the same second
+ * into one directory; the pid and counter keep them apart (TensorBoard reads every file whose name holds `tfevents`).
+ */
+export function tensorBoardFileName(seconds: number, host: string, pid: number, n: number): string {
+  return `events.out.tfevents.${seconds}.${host.replace(/[^\w.-]/g, '_')}.${pid}.${n}`;
+}
