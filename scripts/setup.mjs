@@ -32,7 +32,7 @@ function run(command, args, options = {}) {
   return r.status ?? 1;
 }
 
-/** The pnpm version pinned by package.json's `packageManager` ("pnpm@10.34.9", optionally "+sha512.…"). */
+/** The pnpm version pinned by package.json's `packageManager` ("pnpm@<x.y.z>", optionally "+sha512.…"). */
 export function pinnedPnpmVersion(pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))) {
   const m = /^pnpm@(\d+\.\d+\.\d+)(\+.*)?$/.exec(pkg.packageManager ?? '');
   if (!m) throw new Error(`package.json's packageManager is ${JSON.stringify(pkg.packageManager)}; expected "pnpm@<x.y.z>"`);
