@@ -1,14 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { expectNoLeak } from '@gradguard/vitest-config/tensors';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { gradientStats, gradientStatsOnDevice } from './gradient-stats';
+import { createGradientMeter, gradientStats as measure, gradientStatsOnDevice } from './gradient-stats';
+import { createReadback } from './readback';
 import { mapVariablesToLayers } from './layer-map';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-describe('gradientStats', () => {
+describe.each(['host', 'device'] as const)('gradientStats, %s kernel', (kernel) => {
+  const gradientStats = (g: tf.NamedTensorMap, o: Parameters<typeof measure>[1] = {}) => measure(g, { ...o, kernel });
   it('matches hand-computed norms, max |g|, zeros and the global norm', async () => {
     const grads = { a: tf.tensor([3, -4]), b: tf.tensor([[0, 0], [12, 0]]), c: tf.scalar(-2) };
     const s = await expectNoLeak(() => gradientStats(grads));
@@ -51,19 +53,6 @@ describe('gradientStats', () => {
     expect(s.nonFinite).toBe(3);
     expect(s.globalNorm).toBeNaN();
     tf.dispose(Object.values(grads));
-  });
-
-  it('reads back once: the pending tensor holds every statistic plus extras', () => {
-    const grads = { a: tf.tensor([1, 2, 2]), b: tf.tensor([0]) };
-    const loss = tf.scalar(0.5);
-    const p = gradientStatsOnDevice(grads, { extra: [loss] });
-    // No live variables named a/b, so no weight norms: 4 values per variable (Σg², finite, zeros, max g²), the loss.
-    expect(p.tensor.shape).toEqual([2 * 4 + 1]);
-    expect(p.extraOffset).toBe(8);
-    const values = p.tensor.dataSync();
-    expect(values[p.extraOffset]).toBeCloseTo(0.5);
-    expect(p.decode(values).variables[0]!.norm).toBeCloseTo(3, 6);
-    tf.dispose([p.tensor, loss, ...Object.values(grads)]);
   });
 
   it('pools variables into the layers of a model, in model order, by walking the layers', async () => {
@@ -130,7 +119,7 @@ describe('gradientStats', () => {
     model.dispose();
   });
 
-  it('counts |g| into fixed log-spaced bins per layer, on the device', async () => {
+  it('counts |g| into fixed log-spaced bins per layer', async () => {
     const model = tf.sequential({
       layers: [
         tf.layers.dense({ units: 2, inputShape: [2], name: 'first', useBias: false }),
@@ -150,48 +139,15 @@ describe('gradientStats', () => {
     model.dispose();
   });
 
-  it('computes the detail parts only every `detailEvery` steps', async () => {
-    const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2], name: 'd' })] });
-    const grads = Object.fromEntries(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, tf.ones(w.shape as number[])]));
-    const opts = { model, histogram: true, detailEvery: 5 } as const;
-    const on = await gradientStats(grads, { ...opts, step: 10 });
-    const off = await gradientStats(grads, { ...opts, step: 11 });
-    expect(on.weightNorm).toBeGreaterThan(0);
-    expect(on.histogram).toHaveLength(26);
-    expect(off.weightNorm).toBeUndefined();
-    expect(off.histogram).toBeUndefined();
-    expect(off.globalNorm).toBe(on.globalNorm);
-    tf.dispose(Object.values(grads));
-    model.dispose();
-  });
-
-  it('carries the recurrent spectra in the same readback, before the extras', async () => {
-    const model = tf.sequential({
-      layers: [tf.layers.simpleRNN({ units: 4, inputShape: [5, 1], name: 'rnn', recurrentInitializer: tf.initializers.orthogonal({ gain: 1.25, seed: 2 }) })],
-    });
-    const grads = Object.fromEntries(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, tf.ones(w.shape as number[])]));
-    const loss = tf.scalar(7);
-    const p = gradientStatsOnDevice(grads, { model, recurrent: true, extra: [loss] });
-    const values = await p.tensor.data();
-    expect(values[p.extraOffset]).toBe(7);
-    expect(p.extraOffset).toBe(p.tensor.size - 1);
-    const s = p.decode(values);
-    expect(s.recurrent).toHaveLength(1);
-    expect(Math.abs(s.recurrent![0]!.spectralRadius - 1.25)).toBeLessThan(1e-3);
-    expect(s.recurrent![0]!.timeSteps).toBe(5);
-    tf.dispose([p.tensor, loss, ...Object.values(grads)]);
-    model.dispose();
-  });
-
-  it('measures same-shape variables together: a dozen kernels per shape, not nine per variable, same numbers', async () => {
+  it('measures same-shape variables together on the device: kernels per shape, not per variable, same numbers', async () => {
     const grads: Record<string, tf.Tensor> = {};
     for (let i = 0; i < 40; i++) grads[`k${i}`] = tf.randomNormal([8, 8], 0, 1 + i, 'float32', i);
     for (let i = 0; i < 5; i++) grads[`b${i}`] = tf.randomNormal([8], 0, 1, 'float32', 100 + i);
     grads.b2 = tf.tensor1d([0, 0, Number.NaN, 1, 2, 3, 0, 4]);
     const info = await tf.profile(() => gradientStatsOnDevice(grads).tensor);
-    // Two shapes: stack + reshape + square + 3 sums + max + isFinite + cast + equal + 2 casts each, then one concat.
-    expect(info.kernels.length).toBeLessThanOrEqual(2 * 13 + 2);
-    expect(info.kernels.filter((k) => k.name === 'Abs')).toHaveLength(0);
+    // Two shapes, about 22 kernels each (stack, reshape, abs, max, the scale, square, 3 sums, counts), one concat:
+    // per shape, not per variable (46 variables).
+    expect(info.kernels.length).toBeLessThanOrEqual(2 * 22 + 2);
     (info.result as tf.Tensor).dispose();
     const s = await gradientStats(grads);
     for (const v of s.variables) {
@@ -221,15 +177,81 @@ describe('gradientStats', () => {
     });
     const full = Object.fromEntries(model.trainableWeights.map((w) => [(w.read() as tf.Variable).name, tf.randomNormal(w.shape as number[])]));
     const updates = Object.fromEntries(Object.entries(full).map(([k, v]) => [k, tf.mul(v, 1e-3)]));
-    const loss = tf.scalar(1);
     await expectNoLeak(async () => {
       for (let step = 0; step < 60; step++) {
-        const p = gradientStatsOnDevice(full, { model, updates, histogram: true, recurrent: true, detailEvery: 3, step, extra: [loss] });
+        const p = gradientStatsOnDevice(full, { model, updates, histogram: true });
         p.decode(await p.tensor.data());
         p.tensor.dispose();
+        await gradientStats(full, { model, updates, histogram: true });
+        await gradientStats(full, { model, updates, histogram: true, kernel: 'device' });
       }
     });
-    tf.dispose([...Object.values(full), ...Object.values(updates), loss]);
+    tf.dispose([...Object.values(full), ...Object.values(updates)]);
     model.dispose();
+  });
+});
+
+describe('createGradientMeter', () => {
+  it('picks the host kernel on cpu, hands out per-tensor facts during the step, and registers nothing to read', async () => {
+    const meter = createGradientMeter();
+    expect(meter.kernel).toBe('host');
+    const grads = { a: tf.tensor([3, -4]), b: tf.tensor([Number.NaN, 1]) };
+    const readback = createReadback();
+    expect(readback.kind).toBe('host');
+    const m = await expectNoLeak(async () => meter.measure(grads, readback));
+    expect(m.kernel).toBe('host');
+    expect(m.facts!.get(grads.a)).toEqual({ sq: 25, nonFinite: 0 });
+    expect(m.facts!.get(grads.b)!.nonFinite).toBe(1);
+    expect(m.facts!.get(grads.b)!.sq).toBeNaN();
+    const values = readback.readSync();
+    expect(values.size).toBe(0);
+    expect(m.decode(values).variables[0]!.norm).toBe(5);
+    tf.dispose(Object.values(grads));
+  });
+
+  it('on the device kernel registers one tensor under its key and decodes it from the named readback', async () => {
+    const meter = createGradientMeter({ kernel: 'device', weights: false });
+    expect(meter.kernel).toBe('device');
+    const grads = { a: tf.tensor([1, 2, 2]), b: tf.tensor([0]) };
+    const readback = createReadback('device');
+    const m = meter.measure(grads, readback, 'g');
+    expect(m.facts).toBeUndefined();
+    readback.add('loss', tf.scalar(0.5));
+    const values = await readback.read();
+    expect([...values.keys()]).toEqual(['g', 'loss']);
+    expect(values.get('loss')![0]).toBe(0.5);
+    // 4 values per variable (Σg², finite, zeros, max g²): the statistics never see the loss, nor its position.
+    expect(values.get('g')).toHaveLength(8);
+    expect(m.decode(values).variables[0]!.norm).toBeCloseTo(3, 6);
+    expect(() => m.decode(new Map())).toThrow(/readback holds no "g" values/);
+    tf.dispose(Object.values(grads));
+  });
+
+  it('measures the weights as they are when measure() is called (before the update)', async () => {
+    const w = tf.variable(tf.tensor1d([3, 4]), true, 'meter_w_before');
+    const grads = { [w.name]: tf.tensor1d([1, 1]) };
+    for (const kernel of ['host', 'device'] as const) {
+      const meter = createGradientMeter({ kernel });
+      const readback = createReadback(kernel);
+      const m = meter.measure(grads, readback);
+      const read = readback.read();
+      w.assign(tf.tensor1d([30, 40])); // the update, after measuring
+      expect((m.decode(await read)).weightNorm).toBe(5);
+      w.assign(tf.tensor1d([3, 4]));
+    }
+    tf.dispose([w, ...Object.values(grads)]);
+  });
+
+  it('keeps its layout across steps and rebuilds it when the gradient map changes', async () => {
+    const meter = createGradientMeter({ weights: false });
+    const one = { a: tf.ones([2, 2]) };
+    const two = { a: tf.ones([2, 2]), b: tf.fill([3], 2) };
+    const norms = [];
+    for (const grads of [one, one, two, one]) {
+      const readback = createReadback();
+      norms.push(meter.measure(grads, readback).decode(readback.readSync()).globalNorm);
+    }
+    expect(norms).toEqual([2, 2, 4, 2]);
+    tf.dispose([...Object.values(one), two.b]);
   });
 });

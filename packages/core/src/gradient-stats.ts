@@ -1,13 +1,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { InvalidArgumentError, checkNumber, describeValue } from './errors';
+import { type HostView, hostViewOf } from './host-buffers';
 import { type LayerLike, type LayerMap, layerOrder, mapVariablesToLayers } from './layer-map';
+import { type ReadValues, type StepReadback, createReadback } from './readback';
 import type { GradientStatistics, LayerStatistics, VariableStatistics } from './run-log/statistics';
-import { type PendingSpectra, type SpectralOptions, recurrentSpectraOnDevice } from './spectral-radius';
 
-/** Per variable, in order: sum g², count finite, count zero, then sum w² and sum u² when measured, then max g². */
+/** Device layout, per variable, in order: Σ(g / max|g|)², count finite, count zero, then Σw² and Σu² when measured, then max|g|. */
 const ROW_SQ = 0;
 const ROW_FINITE = 1;
 const ROW_ZERO = 2;
+
+/**
+ * What both kernels produce before assembly, per variable (in gradient-map order), `FIELDS` numbers each:
+ * Σg², non-finite count, zero count, max g², Σw² (NaN: not measured), Σu² (NaN: not given).
+ */
+const FIELDS = 6;
+const F_SQ = 0;
+const F_BAD = 1;
+const F_ZERO = 2;
+const F_MAXSQ = 3;
+const F_W = 4;
+const F_U = 5;
 
 export interface HistogramOptions {
   /** Number of bins between the first and the last edge. Default 24 (two per decade). */
@@ -28,17 +41,8 @@ export interface GradientStatsOptions {
   readonly weights?: boolean | tf.NamedTensorMap;
   /** The update applied at this step (new minus old weights) per variable name: adds update norms and ratios. */
   readonly updates?: tf.NamedTensorMap;
-  /** Per-layer histograms of |g| over fixed log-spaced bins, computed on the device. Default off. */
+  /** Per-layer histograms of |g| over fixed log-spaced bins. Default off. */
   readonly histogram?: boolean | HistogramOptions;
-  /** The recurrent kernels' spectral radius and norm (needs `model`). Default off. */
-  readonly recurrent?: boolean | SpectralOptions;
-  /**
-   * Compute the detail parts (weights, updates, histogram, recurrent) only on steps where `step % detailEvery === 0`;
-   * other steps get the gradient statistics alone. Default 1 (every step).
-   */
-  readonly detailEvery?: number;
-  /** The step number `detailEvery` is applied to. Default 0. */
-  readonly step?: number;
 }
 
 /**
@@ -49,8 +53,6 @@ export interface PendingGradientStats {
   readonly tensor: tf.Tensor1D;
   /** Turns the values read from `tensor` into statistics. */
   decode(values: ArrayLike<number>): GradientStatistics;
-  /** Index of the first value after the gradient statistics, where callers may append their own scalars. */
-  readonly extraOffset: number;
 }
 
 function isLayerMap(x: unknown): x is LayerMap {
@@ -98,148 +100,199 @@ function asFloat(t: tf.Tensor): tf.Tensor {
   return t.dtype === 'float32' ? t : tf.cast(t, 'float32');
 }
 
-interface Layout {
-  readonly names: readonly string[];
-  readonly sizes: readonly number[];
-  /** Indices of non-empty variables in device order (grouped by layer when a model is known). */
-  readonly order: readonly number[];
-  readonly rows: number;
-  readonly hasWeight: readonly boolean[];
-  readonly updateRow: number;
-  readonly weightRow: number;
-  /** Histogram groups: layer name ('' for all) and the number of values each contributes. */
-  readonly groups: readonly { layer: string; size: number }[];
-  readonly edges: readonly number[] | undefined;
-  readonly recurrent: PendingSpectra | undefined;
-  readonly recurrentOffset: number;
-  readonly histogramOffset: number;
-  readonly slots: ReadonlyMap<number, { base: number; at: number; k: number }>;
+/** Which statistics kernel measures a step: one pass over host buffers, or fused tfjs ops on the device. */
+export type StatsKernel = 'host' | 'device';
+
+/** Σg² and the non-finite count of one gradient tensor, known on the host during the step (host kernel only). */
+export interface TensorFacts {
+  readonly sq: number;
+  readonly nonFinite: number;
 }
 
 /**
- * Builds every per-variable gradient statistic as ONE 1-D tensor on the device, plus `extra` scalars appended at the
- * end (the loss, post-transform sums of squares...), so a step costs exactly one readback. Nothing is read here.
- *
- * Variables of the same shape are stacked and measured together: g² once, reused for the sum and for
- * max|g| = √max g², and two counts (finite, exactly zero), 9 kernels per distinct shape (plus a stack) rather than per
- * variable; weight and update norms add 2–3 per shape. Histograms cost a few kernels per layer (searchSorted over
- * squared edges, then bincount). The layout is private to `decode`; `extraOffset` says where the extras start.
+ * The shape of a step's measurement that does not change from step to step: names, sizes, the layer of each variable,
+ * the histogram groups, and (device kernel) the shape groups. Built once and reused while the gradient map keeps the
+ * same names and sizes.
  */
-export function gradientStatsOnDevice(
-  grads: tf.NamedTensorMap,
-  options: GradientStatsOptions & { extra?: readonly tf.Tensor[] } = {},
-): PendingGradientStats {
-  const where = 'gradientStatsOnDevice';
-  checkGradients(where, grads);
+interface Plan {
+  readonly key: string;
+  readonly names: readonly string[];
+  readonly sizes: readonly number[];
+  readonly shapes: readonly (readonly number[])[];
+  /** Indices of non-empty variables, grouped by layer (model order) when a model is known. */
+  readonly order: readonly number[];
+  /** Histogram group of each variable index (-1: empty variable), and each group's layer ('' without a model). */
+  readonly groupOf: Int32Array;
+  readonly groups: readonly string[];
+  /** Variables grouped by shape, in first-appearance order of `order` (the device kernel stacks each group). */
+  readonly shapeGroups: readonly (readonly number[])[];
+}
+
+function planKey(names: readonly string[], grads: tf.NamedTensorMap): string {
+  let key = '';
+  for (const n of names) key += `${n}\u0000${grads[n]!.shape.join('x')}\u0001`;
+  return key;
+}
+
+function makePlan(key: string, grads: tf.NamedTensorMap, layerMap: LayerMap | undefined): Plan {
   const names = Object.keys(grads);
   const sizes = names.map((n) => grads[n]!.size);
-  const layerMap = resolveLayerMap(options.model);
-  const extra = options.extra ?? [];
-  const detailEvery = checkNumber(where, 'detailEvery', options.detailEvery ?? 1, { min: 1, integer: true });
-  const step = checkNumber(where, 'step', options.step ?? 0, { min: 0, integer: true });
-  const detail = step % detailEvery === 0;
-
-  const weightOption = detail ? (options.weights ?? true) : false;
-  const weightOf = (name: string): tf.Tensor | undefined =>
-    weightOption === false
-      ? undefined
-      : weightOption === true
-        ? tf.engine().registeredVariables[name]
-        : weightOption[name];
-  const updates = detail ? options.updates : undefined;
-  if (updates !== undefined) checkGradients(`${where} (updates)`, updates);
-  const edges = detail && options.histogram ? histogramEdges(where, options.histogram) : undefined;
-  if (detail && options.recurrent && layerMap === undefined) {
-    throw new InvalidArgumentError(`${where}: recurrent: true needs the model.`, 'Pass { model, recurrent: true }.');
-  }
-
-  // Device order: grouped by layer (model order) so that each layer's entries are contiguous for its histogram.
+  const shapes = names.map((n) => grads[n]!.shape);
   const rank = (i: number): number => layerMap?.get(names[i]!)?.layerIndex ?? Number.MAX_SAFE_INTEGER;
   const order = names.map((_, i) => i).filter((i) => sizes[i]! > 0);
   if (layerMap) order.sort((a, b) => rank(a) - rank(b) || a - b);
-  const hasWeight = names.map((n, i) => {
-    const w = weightOf(n);
-    return w !== undefined && !w.isDisposed && w.size === sizes[i];
-  });
-  const anyWeight = order.some((i) => hasWeight[i]);
+  const groupOf = new Int32Array(names.length).fill(-1);
+  const groups: string[] = [];
   for (const i of order) {
-    const u = updates?.[names[i]!];
-    if (updates !== undefined && (u === undefined || u.size !== sizes[i])) {
-      throw new InvalidArgumentError(
-        `${where}: updates has ${u === undefined ? 'no entry' : `${u.size} entries`} for "${names[i]}", which has ${sizes[i]}.`,
-        'Pass one update tensor per gradient, shaped like the variable.',
-      );
-    }
+    const layer = layerMap?.get(names[i]!)?.layer ?? '';
+    if (groups[groups.length - 1] !== layer || groups.length === 0) groups.push(layer);
+    groupOf[i] = groups.length - 1;
   }
-  const weightRow = anyWeight ? 3 : -1;
-  const updateRow = updates !== undefined ? (anyWeight ? 4 : 3) : -1;
-  const rows = 3 + (anyWeight ? 1 : 0) + (updates !== undefined ? 1 : 0);
-  const groups: { layer: string; size: number }[] = [];
-  if (edges) {
-    for (const i of order) {
-      const layer = layerMap?.get(names[i]!)?.layer ?? '';
-      const last = groups[groups.length - 1];
-      if (last && last.layer === layer) last.size += sizes[i]!;
-      else groups.push({ layer, size: sizes[i]! });
-    }
-  }
-  const recurrent = detail && options.recurrent && layerMap
-    ? recurrentSpectraOnDevice(layerMap, options.recurrent === true ? {} : options.recurrent)
-    : undefined;
-
-  // Variables grouped by shape (first appearance order); the device layout follows the groups.
   const byShape = new Map<string, number[]>();
   for (const i of order) {
-    const key = grads[names[i]!]!.shape.join('x');
-    const list = byShape.get(key);
+    const k = shapes[i]!.join('x');
+    const list = byShape.get(k);
     if (list) list.push(i);
-    else byShape.set(key, [i]);
+    else byShape.set(k, [i]);
   }
-  const shapeGroups = [...byShape.values()];
+  return { key, names, sizes, shapes, order, groupOf, groups, shapeGroups: [...byShape.values()] };
+}
+
+interface Resolved {
+  readonly plan: Plan;
+  readonly weights: readonly (tf.Tensor | undefined)[];
+  readonly updates: readonly tf.Tensor[] | undefined;
+  readonly edges: readonly number[] | undefined;
+}
+
+/** What both kernels hand to `assemble`: `FIELDS` numbers per variable, and per histogram group `edges + 1` counts. */
+interface Raw {
+  readonly rows: Float64Array;
+  readonly histograms: Float64Array | undefined;
+}
+
+/**
+ * The host kernel: one JavaScript pass over each gradient buffer where it already lies (cpu's own array, wasm's heap),
+ * accumulating in float64: Σg², max g², non-finite and zero counts, histogram bins; and one pass over each weight
+ * (and update) buffer for Σw² (Σu²). No kernel is dispatched. Returns undefined when a buffer cannot be viewed.
+ */
+function hostKernel(grads: tf.NamedTensorMap, r: Resolved, view: HostView): Raw | undefined {
+  const { plan, edges } = r;
+  const rows = new Float64Array(plan.names.length * FIELDS);
+  const e2 = edges?.map((e) => e * e);
+  const bins = e2 ? e2.length + 1 : 0;
+  const histograms = e2 ? new Float64Array(plan.groups.length * bins) : undefined;
+  for (let i = 0; i < plan.names.length; i++) {
+    const o = i * FIELDS;
+    rows[o + F_W] = Number.NaN;
+    rows[o + F_U] = Number.NaN;
+    if (plan.sizes[i] === 0) continue;
+    const a = view(grads[plan.names[i]!]!);
+    if (a === undefined) return undefined;
+    let sq = 0;
+    let mx = 0;
+    let bad = 0;
+    let zeros = 0;
+    const h = histograms && e2 ? plan.groupOf[i]! * bins : -1;
+    for (let j = 0; j < a.length; j++) {
+      const v = a[j]!;
+      const s2 = v * v;
+      sq += s2;
+      if (s2 > mx) mx = s2;
+      if (v === 0) zeros++;
+      else if (!(s2 < Number.POSITIVE_INFINITY)) bad++; // NaN and ±Infinity (finite squares of float32 never overflow float64)
+      if (h >= 0) {
+        const b = h + binOf(e2!, s2);
+        histograms![b] = histograms![b]! + 1;
+      }
+    }
+    rows[o + F_SQ] = sq;
+    rows[o + F_BAD] = bad;
+    rows[o + F_ZERO] = zeros;
+    rows[o + F_MAXSQ] = mx;
+    const w = r.weights[i];
+    if (w !== undefined) {
+      const wa = view(w);
+      if (wa === undefined) return undefined;
+      rows[o + F_W] = sumSquares(wa);
+    }
+    const u = r.updates?.[i];
+    if (u !== undefined) {
+      const ua = view(u);
+      if (ua === undefined) return undefined;
+      rows[o + F_U] = sumSquares(ua);
+    }
+  }
+  return { rows, histograms };
+}
+
+function sumSquares(a: Float32Array): number {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) s += a[j]! * a[j]!;
+  return s;
+}
+
+/** Number of squared edges <= s2 (searchSorted 'right'); NaN counts below the first edge, as on the device. */
+function binOf(e2: readonly number[], s2: number): number {
+  if (!(s2 >= e2[0]!)) return 0;
+  let lo = 1;
+  let hi = e2.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (e2[mid]! <= s2) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The device kernel (WebGL, WebGPU, and any backend without host buffers): every statistic as ONE 1-D tensor, nothing
+ * read. Variables of the same shape are stacked and measured together — max|g|, Σ(g / max|g|)² (so that float32
+ * neither overflows on 1e30 nor underflows on 1e-30), two counts (finite, exactly zero) — about 16 kernels per
+ * distinct shape rather than per variable; weight and update norms add 2–3 per shape. Histograms cost a few kernels
+ * per shape (searchSorted over squared edges, then one bincount overall).
+ */
+function deviceKernel(grads: tf.NamedTensorMap, r: Resolved): { tensor: tf.Tensor1D; decode(values: ArrayLike<number>): Raw } {
+  const { plan, edges } = r;
+  const { names, sizes, shapeGroups } = plan;
+  const anyWeight = plan.order.some((i) => r.weights[i] !== undefined);
+  const hasUpdates = r.updates !== undefined;
+  const weightRow = anyWeight ? 3 : -1;
+  const updateRow = hasUpdates ? (anyWeight ? 4 : 3) : -1;
+  const nRows = 3 + (anyWeight ? 1 : 0) + (hasUpdates ? 1 : 0);
   const tensor = tf.tidy(() => {
     const parts: tf.Tensor[] = [];
     const zero = tf.scalar(0);
-    const squares: tf.Tensor[] = []; // per shape group, [k, n], for the histograms
-    // Variables of one shape are stacked and measured together, [k, n] reduced along the last axis: 9 kernels per
-    // shape instead of per variable (a 20 × Dense(64) MLP has 4 shapes for its 42 variables). Splitting one flat
-    // vector instead measured 3–40× slower: SplitV copies piece by piece on cpu and wasm.
+    const squares: tf.Tensor[] = [];
+    // [k, n] reduced along the last axis. Splitting one flat vector instead measured 3–40× slower: SplitV copies
+    // piece by piece on cpu and wasm.
     for (const group of shapeGroups) {
       const k = group.length;
       const n = sizes[group[0]!]!;
       const batch = (pick: (i: number) => tf.Tensor): tf.Tensor =>
         tf.reshape(k === 1 ? asFloat(pick(group[0]!)) : tf.stack(group.map((i) => asFloat(pick(i)))), [k, n]);
       const g = batch((i) => grads[names[i]!]!);
-      const sq = tf.square(g);
+      // Σg² in float32 overflows above |g| ~1.8e19 and underflows below ~1e-19: sum the squares of g / max|g| and
+      // scale back on the host in float64 (the scale is the max itself, read back).
+      const mx = tf.max(tf.abs(g), 1);
+      const usable = tf.logicalAnd(tf.isFinite(mx), tf.greater(mx, zero));
+      const scale = tf.reshape(tf.where(usable, mx, tf.onesLike(mx)), [k, 1]);
       parts.push(
-        tf.sum(sq, 1),
+        tf.sum(tf.square(tf.div(g, scale)), 1),
         tf.sum(tf.cast(tf.isFinite(g), 'float32'), 1),
         tf.sum(tf.cast(tf.equal(g, zero), 'float32'), 1),
       );
-      if (anyWeight) {
-        const w = batch((i) => (hasWeight[i] ? weightOf(names[i]!)! : tf.zeros(grads[names[i]!]!.shape)));
-        parts.push(tf.sum(tf.square(w), 1));
-      }
-      if (updates !== undefined) parts.push(tf.sum(tf.square(batch((i) => updates[names[i]!]!)), 1));
-      parts.push(tf.max(sq, 1)); // max|g| = sqrt(max g²): no abs needed
-      if (edges) squares.push(sq);
+      if (anyWeight) parts.push(tf.sum(tf.square(batch((i) => r.weights[i] ?? tf.zeros(plan.shapes[i] as number[]))), 1));
+      if (hasUpdates) parts.push(tf.sum(tf.square(batch((i) => r.updates![i]!)), 1));
+      parts.push(mx);
+      if (edges) squares.push(tf.square(g));
     }
-    if (edges && order.length > 0) {
-      // Bin index of each entry = number of edges <= |g| (compared as squares), shifted by its histogram group (layer)
-      // times the bins per group, then ONE bincount counts every group: a few kernels per shape, one overall.
+    if (edges && plan.order.length > 0) {
+      // Bin index of each entry = number of edges <= |g| (compared as squares), shifted by its group (layer) times the
+      // bins per group, then ONE bincount counts every group.
       const perGroup = edges.length + 1;
-      const groupOf = new Map<number, number>();
-      let g = 0;
-      let covered = 0;
-      for (const i of order) {
-        if (covered >= groups[g]!.size) {
-          g++;
-          covered = 0;
-        }
-        groupOf.set(i, g);
-        covered += sizes[i]!;
-      }
       const e2 = tf.tensor1d(edges.map((e) => e * e));
-      const indices: tf.Tensor[] = shapeGroups.map((group, j) => {
+      const indices = shapeGroups.map((group, j) => {
         const sq = squares[j]!;
         // searchSorted puts NaN first on cpu and last on wasm: send NaN below the first edge everywhere. (A full-size
         // zerosLike, not the scalar: wasm broadcasts a scalar `where` through Tile, measured 25× slower.)
@@ -249,63 +302,51 @@ export function gradientStatsOnDevice(
         // The offsets are spelled out entry by entry: a broadcast [k, 1] add takes a slow path on wasm.
         const n = sizes[group[0]!]!;
         const offsets = new Int32Array(group.length * n);
-        group.forEach((i, row) => offsets.fill(groupOf.get(i)! * perGroup, row * n, (row + 1) * n));
+        group.forEach((i, row) => offsets.fill(plan.groupOf[i]! * perGroup, row * n, (row + 1) * n));
         return tf.add(bin, tf.tensor1d(offsets, 'int32'));
       });
       const all = (indices.length === 1 ? indices[0]! : tf.concat(indices)) as tf.Tensor1D;
-      parts.push(tf.reshape(tf.bincount(all, tf.tensor1d([], 'float32'), groups.length * perGroup), [-1]));
-    }
-    if (recurrent) parts.push(recurrent.tensor);
-    for (const e of extra) {
-      const f = e.dtype === 'float32' ? e : tf.cast(e, 'float32');
-      parts.push(tf.reshape(f.size === 1 ? f : tf.slice(tf.reshape(f, [-1]), 0, 1), [1]));
+      parts.push(tf.reshape(tf.bincount(all, tf.tensor1d([], 'float32'), plan.groups.length * perGroup), [-1]));
     }
     return parts.length === 0 ? tf.zeros([0]) : tf.concat(parts);
   }) as tf.Tensor1D;
-  const recurrentSize = recurrent?.tensor.size ?? 0;
-  recurrent?.tensor.dispose();
-  const histogramOffset = order.length * (rows + 1);
-  // Where each variable's values sit: group block start, its index in the group, the group size.
-  const slots = new Map<number, { base: number; at: number; k: number }>();
-  let base = 0;
-  for (const group of shapeGroups) {
-    group.forEach((i, at) => slots.set(i, { base, at, k: group.length }));
-    base += group.length * (rows + 1);
-  }
-  const recurrentOffset = histogramOffset + (edges ? groups.length * (edges.length + 1) : 0);
-  const layout: Layout = {
-    names,
-    sizes,
-    order,
-    rows,
-    hasWeight,
-    weightRow,
-    updateRow,
-    groups,
-    edges,
-    recurrent,
-    recurrentOffset,
-    histogramOffset,
-    slots,
-  };
   return {
     tensor,
-    extraOffset: recurrentOffset + recurrentSize,
-    decode: (values) => decodeGradientStats(values, layout, layerMap),
+    decode(values) {
+      const rows = new Float64Array(names.length * FIELDS);
+      let base = 0;
+      for (const group of shapeGroups) {
+        const k = group.length;
+        group.forEach((i, t) => {
+          // Group blocks are statistic-major: row r of member t is at base + r·k + t.
+          const at = (row: number): number => values[base + row * k + t]!;
+          const o = i * FIELDS;
+          const m = at(nRows);
+          const scale = Number.isFinite(m) && m > 0 ? m : 1;
+          rows[o + F_SQ] = at(ROW_SQ) * scale * scale;
+          rows[o + F_BAD] = Math.max(0, sizes[i]! - Math.round(at(ROW_FINITE)));
+          rows[o + F_ZERO] = Math.round(at(ROW_ZERO));
+          rows[o + F_MAXSQ] = m * m;
+          rows[o + F_W] = weightRow >= 0 && r.weights[i] !== undefined ? at(weightRow) : Number.NaN;
+          rows[o + F_U] = updateRow >= 0 ? at(updateRow) : Number.NaN;
+        });
+        base += k * (nRows + 1);
+      }
+      for (let i = 0; i < names.length; i++) {
+        if (sizes[i] !== 0) continue;
+        rows[i * FIELDS + F_W] = Number.NaN;
+        rows[i * FIELDS + F_U] = hasUpdates ? 0 : Number.NaN;
+      }
+      const histograms = edges ? Float64Array.from({ length: plan.groups.length * (edges.length + 1) }, (_, j) => Math.round(values[base + j]!)) : undefined;
+      return { rows, histograms };
+    },
   };
 }
 
-/** [below the first edge, per bin, at or above the last edge]: the `edges + 1` bincount values as integers. */
-function binCounts(values: ArrayLike<number>, offset: number, edges: number): number[] {
-  return Array.from({ length: edges + 1 }, (_, k) => Math.round(values[offset + k]!));
-}
-
-function decodeGradientStats(
-  values: ArrayLike<number>,
-  layout: Layout,
-  layerMap: LayerMap | undefined,
-): GradientStatistics {
-  const { names, sizes, rows } = layout;
+/** Turns the kernels' raw numbers into statistics: norms, the NaN/Infinity rules, layer pools, histograms. */
+function assemble(raw: Raw, r: Resolved, layerMap: LayerMap | undefined): GradientStatistics {
+  const { plan, edges } = r;
+  const { rows } = raw;
   const variables: VariableStatistics[] = [];
   let globalSq = 0;
   let size = 0;
@@ -313,48 +354,46 @@ function decodeGradientStats(
   let maxAbs = 0;
   let weightSq = 0;
   let updateSq = 0;
-  for (let i = 0; i < names.length; i++) {
-    const o = layout.slots.get(i);
-    const n = sizes[i]!;
-    // Group blocks are statistic-major: row r of member t is at base + r·k + t.
-    const at = (row: number): number => (o === undefined ? 0 : values[o.base + row * o.k + o.at]!);
-    const sq = at(ROW_SQ);
-    const bad = o === undefined ? 0 : Math.max(0, n - Math.round(at(ROW_FINITE)));
-    // sum(g²) is NaN when any entry is NaN and +Inf when any is ±Inf, so it decides the NaN/Infinity rule for
-    // max|g| too, whose NaN handling differs between backends. max|g| = sqrt(max g²).
-    const mx = Number.isNaN(sq) ? Number.NaN : bad > 0 ? Number.POSITIVE_INFINITY : o === undefined ? 0 : Math.sqrt(at(rows));
-    const loc = layerMap?.get(names[i]!);
-    const w = layout.weightRow >= 0 && layout.hasWeight[i] ? at(layout.weightRow) : undefined;
-    const u = layout.updateRow >= 0 ? at(layout.updateRow) : undefined;
+  let hasWeights = false;
+  for (let i = 0; i < plan.names.length; i++) {
+    const o = i * FIELDS;
+    const n = plan.sizes[i]!;
+    const sq = rows[o + F_SQ]!;
+    const bad = rows[o + F_BAD]!;
+    // Σg² is NaN when any entry is NaN and +Inf when any is ±Inf, so it decides the NaN/Infinity rule for max|g| too,
+    // whose NaN handling differs between backends. max|g| = sqrt(max g²).
+    const mx = Number.isNaN(sq) ? Number.NaN : bad > 0 ? Number.POSITIVE_INFINITY : Math.sqrt(rows[o + F_MAXSQ]!);
+    const loc = layerMap?.get(plan.names[i]!);
+    const w = rows[o + F_W]!;
+    const u = rows[o + F_U]!;
     variables.push({
-      name: names[i]!,
+      name: plan.names[i]!,
       ...(loc ? { layer: loc.layer } : {}),
       size: n,
       norm: Math.sqrt(sq),
       maxAbs: mx,
       nonFinite: bad,
-      zeros: Math.round(at(ROW_ZERO)),
-      ...(w !== undefined ? { weightNorm: Math.sqrt(w) } : {}),
-      ...(u !== undefined ? { updateNorm: Math.sqrt(u) } : {}),
+      zeros: rows[o + F_ZERO]!,
+      ...(Number.isNaN(w) ? {} : { weightNorm: Math.sqrt(w) }),
+      ...(Number.isNaN(u) ? {} : { updateNorm: Math.sqrt(u) }),
     });
     globalSq += sq;
     size += n;
     nonFinite += bad;
     maxAbs = Number.isNaN(mx) || Number.isNaN(maxAbs) ? Number.NaN : Math.max(maxAbs, mx);
-    if (w !== undefined) weightSq += w;
-    if (u !== undefined) updateSq += u;
+    if (!Number.isNaN(w)) {
+      weightSq += w;
+      hasWeights = true;
+    }
+    if (!Number.isNaN(u)) updateSq += u;
   }
   const histograms = new Map<string, number[]>();
-  if (layout.edges) {
-    let o = layout.histogramOffset;
-    for (const gr of layout.groups) {
-      histograms.set(gr.layer, binCounts(values, o, layout.edges.length));
-      o += layout.edges.length + 1;
-    }
+  if (edges && raw.histograms) {
+    const per = edges.length + 1;
+    plan.groups.forEach((layer, g) => histograms.set(layer, Array.from(raw.histograms!.subarray(g * per, (g + 1) * per))));
   }
   const layers = layerMap ? poolByLayer(variables, layerMap, histograms) : [];
-  const hasWeights = variables.some((v) => v.weightNorm !== undefined);
-  const hasUpdates = layout.updateRow >= 0;
+  const hasUpdates = r.updates !== undefined;
   const weightNorm = Math.sqrt(weightSq);
   const updateNorm = Math.sqrt(updateSq);
   let histogram: number[] | undefined;
@@ -369,8 +408,7 @@ function decodeGradientStats(
     ...(hasWeights ? { weightNorm } : {}),
     ...(hasUpdates ? { updateNorm } : {}),
     ...(hasWeights && hasUpdates ? { updateRatio: updateNorm / weightNorm } : {}),
-    ...(layout.edges ? { histogramEdges: layout.edges, histogram: histogram ?? new Array<number>(layout.edges.length + 1).fill(0) } : {}),
-    ...(layout.recurrent ? { recurrent: layout.recurrent.decode(values, layout.recurrentOffset) } : {}),
+    ...(edges ? { histogramEdges: edges, histogram: histogram ?? new Array<number>(edges.length + 1).fill(0) } : {}),
   };
 }
 
@@ -425,23 +463,157 @@ function poolByLayer(
   return out;
 }
 
+/** One step measured by a `GradientMeter`. */
+export interface MeasuredGradients {
+  /** The kernel that measured it. */
+  readonly kernel: StatsKernel;
+  /**
+   * Host kernel only: Σg² and the non-finite count of each gradient tensor (by identity), known now, during the
+   * step — what a skip or a clip decides from without a second norm computation or a readback.
+   */
+  readonly facts: ReadonlyMap<tf.Tensor, TensorFacts> | undefined;
+  /** The statistics, from the readback the measurement registered in (host: known already; `values` unused). */
+  decode(values: ReadValues): GradientStatistics;
+}
+
+/** Measures every step's gradients with the kernel of the active backend, its layout cached across steps. */
+export interface GradientMeter {
+  /** The kernel the next `measure` uses on the active backend. */
+  readonly kernel: StatsKernel;
+  /**
+   * Measures `grads` (and, by default, the weights as they are now: call it before the update). The host kernel
+   * computes everything at once; the device kernel registers one tensor in `readback` under `key`.
+   */
+  measure(grads: tf.NamedTensorMap, readback: StepReadback, key?: string): MeasuredGradients;
+}
+
+export interface GradientMeterOptions extends GradientStatsOptions {
+  /**
+   * `auto` (default): the host kernel where the active backend keeps tensors in host memory (cpu, wasm, tfjs-node),
+   * the device kernel elsewhere (WebGL, WebGPU). `device` forces the fused-op kernel (for comparisons and tests).
+   */
+  readonly kernel?: 'auto' | StatsKernel;
+}
+
+/**
+ * A gradient meter: per-variable L2 norm, max |g|, non-finite and zero counts, weight norms, optional update norms and
+ * per-layer histograms, pooled per layer, at the cost the active backend allows. On cpu and wasm one pass over the
+ * buffers where they lie (no kernel, no copy); on WebGL and WebGPU one fused graph read back with the step's other
+ * values in one asynchronous read. Both agree to float32 rounding (see the backend contract tests).
+ */
+export function createGradientMeter(options: GradientMeterOptions = {}): GradientMeter {
+  const where = 'createGradientMeter';
+  const layerMap = resolveLayerMap(options.model);
+  const edges = options.histogram ? histogramEdges(where, options.histogram) : undefined;
+  const kernelOption = options.kernel ?? 'auto';
+  if (kernelOption !== 'auto' && kernelOption !== 'host' && kernelOption !== 'device') {
+    throw new InvalidArgumentError(`${where}: kernel is ${describeValue(kernelOption)}.`, "Use 'auto', 'host' or 'device'.");
+  }
+  let plan: Plan | undefined;
+  let viewBackend = '';
+  let view: HostView | undefined;
+  const currentView = (): HostView | undefined => {
+    if (kernelOption === 'device') return undefined;
+    const name = tf.getBackend();
+    if (name !== viewBackend) {
+      viewBackend = name;
+      view = hostViewOf(name);
+      if (kernelOption === 'host' && view === undefined) {
+        throw new InvalidArgumentError(`${where}: kernel 'host' needs a backend with host-resident tensors; ${name} has none.`, "Use kernel 'auto'.");
+      }
+    }
+    return view;
+  };
+  return {
+    get kernel(): StatsKernel {
+      return currentView() ? 'host' : 'device';
+    },
+    measure(grads, readback, key = 'gradients') {
+      checkGradients('GradientMeter.measure', grads);
+      const names = Object.keys(grads);
+      const k = planKey(names, grads);
+      if (plan?.key !== k) plan = makePlan(k, grads, layerMap);
+      const resolved = resolve(where, grads, plan, options, edges);
+      const v = readback.kind === 'host' ? currentView() : undefined;
+      const raw = v ? hostKernel(grads, resolved, v) : undefined;
+      if (raw) {
+        const facts = new Map<tf.Tensor, TensorFacts>();
+        plan.names.forEach((n, i) => facts.set(grads[n]!, { sq: raw.rows[i * FIELDS + F_SQ]!, nonFinite: raw.rows[i * FIELDS + F_BAD]! }));
+        const stats = assemble(raw, resolved, layerMap);
+        return { kernel: 'host', facts, decode: () => stats };
+      }
+      const pending = deviceKernel(grads, resolved);
+      readback.add(key, pending.tensor);
+      return {
+        kernel: 'device',
+        facts: undefined,
+        decode: (values) => {
+          const got = values.get(key);
+          if (got === undefined) throw new InvalidArgumentError(`GradientMeter: the readback holds no "${key}" values.`, 'Decode with the values of the readback passed to measure().');
+          return assemble(pending.decode(got), resolved, layerMap);
+        },
+      };
+    },
+  };
+}
+
+function resolve(where: string, grads: tf.NamedTensorMap, plan: Plan, options: GradientStatsOptions, edges: readonly number[] | undefined): Resolved {
+  const weightOption = options.weights ?? true;
+  const registered = weightOption === true ? tf.engine().registeredVariables : undefined;
+  const weights = plan.names.map((n, i) => {
+    if (weightOption === false) return undefined;
+    const w = registered ? registered[n] : (weightOption as tf.NamedTensorMap)[n];
+    return w !== undefined && !w.isDisposed && w.size === plan.sizes[i] ? (w as tf.Tensor) : undefined;
+  });
+  let updates: tf.Tensor[] | undefined;
+  if (options.updates !== undefined) {
+    checkGradients(`${where} (updates)`, options.updates);
+    updates = plan.names.map((n, i) => {
+      const u = options.updates![n];
+      if (u === undefined || u.size !== plan.sizes[i]) {
+        throw new InvalidArgumentError(
+          `gradientStats: updates has ${u === undefined ? 'no entry' : `${u.size} entries`} for "${n}", which has ${plan.sizes[i]}.`,
+          'Pass one update tensor per gradient, shaped like the variable.',
+        );
+      }
+      return u;
+    });
+  }
+  return { plan, weights, updates, edges };
+}
+
+/**
+ * The device kernel alone, for pipelines that read back themselves: one tensor holding every statistic, and its
+ * decoder. The caller disposes `tensor` after reading it.
+ */
+export function gradientStatsOnDevice(grads: tf.NamedTensorMap, options: GradientStatsOptions = {}): PendingGradientStats {
+  const where = 'gradientStatsOnDevice';
+  checkGradients(where, grads);
+  const layerMap = resolveLayerMap(options.model);
+  const edges = options.histogram ? histogramEdges(where, options.histogram) : undefined;
+  const names = Object.keys(grads);
+  const resolved = resolve(where, grads, makePlan(planKey(names, grads), grads, layerMap), options, edges);
+  const pending = deviceKernel(grads, resolved);
+  return { tensor: pending.tensor, decode: (values) => assemble(pending.decode(values), resolved, layerMap) };
+}
+
 /**
  * Per-variable L2 norm, max |g|, non-finite and zero counts, per-layer pools and the global norm of a gradient map,
- * computed on the device and read back with ONE `await data()`. Does not dispose `grads`.
+ * with the active backend's kernel (one pass over host buffers on cpu and wasm, one fused graph and ONE `await
+ * data()` elsewhere). Does not dispose `grads`.
  *
  * @example
  * const { grads } = tf.variableGrads(() => loss());
  * const stats = await gradientStats(grads, { model });
  * console.log(stats.globalNorm, stats.layers);
  */
-export async function gradientStats(
-  grads: tf.NamedTensorMap,
-  options: GradientStatsOptions = {},
-): Promise<GradientStatistics> {
-  const pending = gradientStatsOnDevice(grads, options);
+export async function gradientStats(grads: tf.NamedTensorMap, options: GradientMeterOptions = {}): Promise<GradientStatistics> {
+  const meter = createGradientMeter(options);
+  const readback = createReadback(meter.kernel);
   try {
-    return pending.decode(await pending.tensor.data());
+    const measured = meter.measure(grads, readback);
+    return measured.decode(await readback.read());
   } finally {
-    pending.tensor.dispose();
+    readback.dispose();
   }
 }

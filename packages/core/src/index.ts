@@ -1,5 +1,18 @@
-export { gradientStats, gradientStatsOnDevice } from './gradient-stats';
-export type { GradientStatsOptions, HistogramOptions, PendingGradientStats } from './gradient-stats';
+export { createGradientMeter, gradientStats, gradientStatsOnDevice } from './gradient-stats';
+export type {
+  GradientMeter,
+  GradientMeterOptions,
+  GradientStatsOptions,
+  HistogramOptions,
+  MeasuredGradients,
+  PendingGradientStats,
+  StatsKernel,
+  TensorFacts,
+} from './gradient-stats';
+export { createReadback } from './readback';
+export type { ReadValues, StepReadback } from './readback';
+export { hostViewOf } from './host-buffers';
+export type { HostView } from './host-buffers';
 export { mapVariablesToLayers, layerOrder } from './layer-map';
 export type { LayerLike, LayerMap, VariableLocation } from './layer-map';
 export { createMonitor, defaultDetectors } from './monitor';

@@ -59,7 +59,7 @@ describe('healthy training raises no warning or critical diagnosis with defaultD
     });
     const optimizer = tf.train.adam(0.01);
     const monitor = createMonitor();
-    const run = { model, xs: data.xs, ys: data.ys, optimizer, batchSize: 16, monitor, stats: { recurrent: true, histogram: true, detailEvery: 10 } };
+    const run = { model, xs: data.xs, ys: data.ys, optimizer, batchSize: 16, monitor, stats: { recurrent: true, histogram: true } };
     // Adam creates its moment variables on the first step: take that one outside the leak check.
     const first = await train({ ...run, steps: 1 });
     const stats = [...first, ...(await expectNoLeak(() => train({ ...run, steps: 299, startStep: 1 })))];

@@ -1,7 +1,9 @@
 // Test-only: drives a real tfjs model with tf.variableGrads + a plain optimizer and feeds each step's statistics to a
 // monitor, the way `guard` does, without depending on @gradguard/mitigations (which depends on core).
 import * as tf from '@tensorflow/tfjs';
-import { gradientStatsOnDevice, type GradientStatsOptions } from '../gradient-stats';
+import { createGradientMeter, type GradientStatsOptions } from '../gradient-stats';
+import { createReadback } from '../readback';
+import { recurrentSpectraOnDevice } from '../spectral-radius';
 import { mapVariablesToLayers } from '../layer-map';
 import type { Monitor } from '../monitor';
 import type { StepStatistics } from '../run-log/statistics';
@@ -16,7 +18,7 @@ export interface TrainOptions {
   readonly startStep?: number;
   readonly batchSize: number;
   readonly monitor?: Monitor;
-  readonly stats?: Omit<GradientStatsOptions, 'model' | 'step'>;
+  readonly stats?: Omit<GradientStatsOptions, 'model'> & { readonly recurrent?: boolean };
   readonly loss?: (y: tf.Tensor, p: tf.Tensor) => tf.Scalar;
   /** Scales the inputs of one step (to inject a spike). */
   readonly inputScale?: (step: number) => number;
@@ -24,6 +26,8 @@ export interface TrainOptions {
 
 export async function train(o: TrainOptions): Promise<StepStatistics[]> {
   const layerMap = mapVariablesToLayers(o.model);
+  const { recurrent, ...statsOptions } = o.stats ?? {};
+  const meter = createGradientMeter({ ...statsOptions, model: layerMap });
   const vars = o.model.trainableWeights.map((w) => w.read() as tf.Variable);
   const n = o.xs.shape[0]!;
   const lossFn = o.loss ?? ((y: tf.Tensor, p: tf.Tensor) => tf.losses.meanSquaredError(y, p) as tf.Scalar);
@@ -36,16 +40,22 @@ export async function train(o: TrainOptions): Promise<StepStatistics[]> {
       const y = o.ys.slice(start, o.batchSize);
       return tf.variableGrads(() => lossFn(y, o.model.apply(x, { training: true }) as tf.Tensor), vars);
     });
-    const pending = gradientStatsOnDevice(grads, { ...o.stats, model: layerMap, step, extra: [value] });
+    // The step's values by name, in one readback: statistics (weights before the update), loss, recurrent spectra.
+    const readback = createReadback();
+    const measured = meter.measure(grads, readback);
+    readback.add('loss', value);
+    const spectra = recurrent ? recurrentSpectraOnDevice(layerMap) : undefined;
+    if (spectra) readback.add('recurrent', spectra.tensor);
+    const read = readback.read();
     o.optimizer.applyGradients(grads);
-    tf.dispose([value, ...Object.values(grads)]);
-    const values = await pending.tensor.data();
-    pending.tensor.dispose();
-    const g = pending.decode(values);
+    tf.dispose(Object.values(grads));
+    const values = await read;
+    const g = measured.decode(values);
     const s: StepStatistics = {
       ...g,
       step,
-      loss: values[pending.extraOffset]!,
+      loss: values.get('loss')![0]!,
+      ...(spectra ? { recurrent: spectra.decode(values.get('recurrent')!) } : {}),
       preClipNorm: g.globalNorm,
       postClipNorm: g.globalNorm,
       scale: 1,
