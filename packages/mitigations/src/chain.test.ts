@@ -87,9 +87,9 @@ describe('chain', () => {
     const [o2, n2] = two.update(g, s2, {});
     s1 = n1;
     s2 = n2;
-    expect((await one.shouldApply!(s1)!.data())[0]).toBe(0);
+    expect((await (one.shouldApply!(s1) as tf.Tensor).data())[0]).toBe(0);
     expect(one.shouldApply!(s1)).toBe((s1.states[0] as unknown as { ok: tf.Tensor }).ok);
-    expect((await two.shouldApply!(s2)!.data())[0]).toBe(0);
+    expect((await (two.shouldApply!(s2) as tf.Tensor).data())[0]).toBe(0);
     expect(Object.keys(two.probe!(s2))).toEqual(['0:consecutive', '0:total', '1:bound', '2:consecutive', '2:total']);
     // Each stage judges its own probes: the second skipNonFinite allows 0 in a row, the first 5.
     const verdict = two.check!({ '0:consecutive': 1, '0:total': 1, '1:bound': 3, '2:consecutive': 1, '2:total': 1 }, 4);

@@ -201,9 +201,9 @@ describe('guard', () => {
     model.dispose();
   });
 
-  it('exposes the transformation probes of the latest step (autoClip bound, skip counters) without a blocking read', async () => {
+  it('on a device backend, exposes the probes (autoClip bound, skip counters) once read back, never blocking the step', async () => {
     const w = tf.variable(tf.tensor([3, 4]), true, 'probe_w');
-    const g = guard(tf.train.sgd(0.1), { transform: chain(skipNonFinite(), autoClip({ percentile: 50 })) });
+    const g = guard(tf.train.sgd(0.1), { transform: chain(skipNonFinite(), autoClip({ percentile: 50 })), kernel: 'device' });
     for (const v of [[3, 4], [Number.NaN, 0], [6, 8]]) {
       const grad = tf.tensor(v);
       g.applyGradients({ probe_w: grad });
@@ -211,10 +211,34 @@ describe('guard', () => {
     }
     expect(g.probes).toEqual({}); // nothing has been read back yet: the step never waited
     await g.flush();
-    // The skipped step reached autoClip as zeros (norm 0): median of [5, 0, 10] = 5.
+    // Decided on the device, the skipped step reached autoClip as zeros (norm 0): median of [5, 0, 10] = 5.
     expect(g.probes).toEqual({ '0:consecutive': 0, '0:total': 1, '1:bound': 5 });
     expect(g.latest!.scale).toBeCloseTo(0.5, 6);
     expect(g.skipped).toBe(1);
+    w.dispose();
+    g.dispose();
+  });
+
+  it('on a host backend, decides the skip on the host: the chain stops there, and the probes are known at once', async () => {
+    const w = tf.variable(tf.tensor([3, 4]), true, 'probe_w_host');
+    const g = guard(tf.train.sgd(0.1), { transform: chain(skipNonFinite(), autoClip({ percentile: 50 })) });
+    const bounds: number[] = [];
+    for (const v of [[3, 4], [Number.NaN, 0], [6, 8]]) {
+      const grad = tf.tensor(v);
+      g.applyGradients({ probe_w_host: grad });
+      grad.dispose();
+      bounds.push(g.probes['1:bound']!);
+    }
+    // autoClip never saw the skipped step: its history is [5], then [5, 10] (no zero from a step that did not happen).
+    expect(g.probes['0:total']).toBe(1);
+    expect(bounds[0]).toBe(bounds[1]);
+    expect(bounds[2]).toBeGreaterThan(5);
+    expect(g.skipped).toBe(1);
+    // SGD 0.1: step 0 applies [3, 4], step 1 nothing, step 2 [6, 8] scaled to the bound.
+    const [w0, w1] = Array.from(await w.data());
+    expect(w0).toBeCloseTo(3 - 0.3 - 0.6 * (bounds[2]! / 10), 5);
+    expect(w1).toBeCloseTo(4 - 0.4 - 0.8 * (bounds[2]! / 10), 5);
+    await g.flush();
     w.dispose();
     g.dispose();
   });

@@ -1,45 +1,42 @@
 import * as tf from '@tensorflow/tfjs-core';
 import {
   GradguardError,
-  type Diagnosis,
+  type GradientMeter,
   type LayerLike,
   type LayerMap,
+  type MeasuredGradients,
   type Monitor,
+  type ReadValues,
   type StepStatistics,
   checkNumber,
+  createGradientMeter,
+  createReadback,
   describeValue,
-  formatNumber,
-  gradientStatsOnDevice,
-  recurrentSpectraOnDevice,
-  type PendingSpectra,
   mapVariablesToLayers,
+  recurrentSpectraOnDevice,
 } from '@gradguard/core';
 import { type LearningRateControl, controlLearningRate, readLearningRate, setLearningRate } from './learning-rate';
-import { type Snapshot, disposeSnapshot, optimizerSlots, takeSnapshot } from './optimizer-slots';
-import { type GradientTransformation, type TensorMap, type TransformState, disposeNew, disposeState } from './transformation';
+import { disposeSnapshot, optimizerSlots, takeSnapshot } from './optimizer-slots';
+import { type Rollback, type RollbackEvent, type RollbackOptions, createRollback } from './rollback';
+import { type StopPolicy, type TerminateCallback, type TerminateOptions, createStopPolicy } from './stop-policy';
+import { type GradientTransformation, type TensorMap, type TransformState, createStepContext, disposeNew, disposeState } from './transformation';
+
+export type { RollbackEvent, RollbackOptions } from './rollback';
+export type { TerminateCallback, TerminateOptions } from './stop-policy';
 
 /** `{ name, tensor }`, as tfjs optimizers take gradients in list form (tfjs-core does not export this type). */
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
-export interface RollbackOptions {
-  /** Keep a snapshot of the weights and optimizer state every this many steps (on measured steps). Default 50. */
-  readonly every?: number;
-  /** After a restore, the learning rate is multiplied by this for good. Default 0.5. */
-  readonly learningRateFactor?: number;
-  /** Restores allowed without reaching a newer good snapshot before the run is declared unrecoverable. Default 3. */
-  readonly maxRollbacks?: number;
-}
-
 export interface GuardOptions {
   /** The transformation applied to every step's gradients. Omit it to only watch (nothing is changed). */
   readonly transform?: GradientTransformation;
-  /** Fed every measured step's statistics; its diagnoses arrive asynchronously. */
+  /** Fed every measured step's statistics; its diagnoses follow the step's record. */
   readonly monitor?: Monitor;
   /** The model being trained, to attribute variables to layers. Can also be given later with `attach`. */
   readonly model?: LayerLike;
   /** Measure every k-th step only (default 1: every step). Transformations still run on every step. */
   readonly statsEvery?: number;
-  /** Called with each step's statistics, in step order, once they are read back. */
+  /** Called with each step's statistics, in step order, once they are read back (before the monitor's diagnoses). */
   readonly onStep?: (stats: StepStatistics) => void;
   /** Warm-up and back-off of the inner optimizer's learning rate (`controlLearningRate(...)`). Back-off needs `monitor`. */
   readonly learningRate?: LearningRateControl;
@@ -47,40 +44,17 @@ export interface GuardOptions {
   readonly rollback?: RollbackOptions | boolean;
   /**
    * Also measure the recurrent kernels' spectral radius and largest singular value (SimpleRNN, LSTM, GRU) on measured
-   * steps, in the same read-back, for `detectRecurrentInstability`: those of the weights the step's gradients were
-   * computed with (before its update). Needs `model`. Default false. `{ every: k }` measures them on every k-th
-   * measured step only: they cost O(units³) per gate (repeated squaring, `squarings` of them, default 12) — on wasm
-   * an LSTM(128) step takes ~3.3× as long with spectra as without — and change slowly; `detectRecurrentInstability`
-   * keeps the last spectra it saw between measurements.
+   * steps, in the same read-back, for `detectRecurrentInstability`: those of the weights before the update. Needs
+   * `model`. `{ every: k }` measures them on every k-th measured step only: they cost O(units³) per gate (repeated
+   * squaring, `squarings` of them, default 12) and change slowly. Default false.
    */
   readonly recurrent?: boolean | { readonly every?: number; readonly squarings?: number };
-}
-
-/** A restore performed by rollback. */
-export interface RollbackEvent {
-  /** The step whose statistics showed the divergence. */
-  readonly detectedAt: number;
-  /** The step after which the restored weights were saved; -1 for the initial weights (saved before the first update). */
-  readonly restoredTo: number;
-  /** The first step that ran on the restored weights. */
-  readonly resumedAt: number;
-  /** The learning rate from then on, when the optimizer exposes one. */
-  readonly learningRate: number | undefined;
-}
-
-/** Options of `guarded.callback()` / `terminateOnProblem`. */
-export interface TerminateOptions {
-  /** The model to stop; default the one given to `guard` (or `attach`). */
-  readonly model?: LayerLike;
-  /** Called once with the reason when training is stopped. Default: `console.warn` of the message. */
-  readonly onStop?: (reason: GradguardError) => void;
-}
-
-/** The `model.fit` callback (a tfjs `CustomCallbackArgs`): `model.fit(x, y, { callbacks: [guarded.callback()] })`. */
-export interface TerminateCallback {
-  onBatchBegin(batch: number): Promise<void>;
-  onEpochEnd(epoch: number): Promise<void>;
-  onTrainEnd(): Promise<void>;
+  /**
+   * The statistics kernel: `auto` (default) is one pass over host buffers on cpu, wasm and tfjs-node (skips and clips
+   * decided there, on the host) and one fused device graph with one asynchronous readback on WebGL/WebGPU. `device`
+   * forces the device path everywhere (for comparison and tests).
+   */
+  readonly kernel?: 'auto' | 'device';
 }
 
 /** What `guard` returns: a drop-in `tf.Optimizer` that also measures and transforms. */
@@ -111,8 +85,9 @@ export interface GuardedOptimizer extends tf.Optimizer {
   readonly transformState: TransformState | undefined;
   /**
    * A `model.fit` callback that stops training cleanly (like Keras `TerminateOnNaN`) when the policy says the run cannot
-   * recover: too many skipped steps, rollback exhausted, or — with neither skip nor rollback — NaN/Infinity reaching the
-   * weights. While it is installed the guard no longer throws from the step; it turns the remaining steps into no-ops.
+   * recover: too many skipped steps, rollback exhausted, or — with neither skip nor rollback — NaN/Infinity gradients
+   * written into the weights. While it is installed the guard no longer throws from the step; it turns the remaining
+   * steps into no-ops.
    */
   callback(options?: TerminateOptions): TerminateCallback;
 }
@@ -120,17 +95,15 @@ export interface GuardedOptimizer extends tf.Optimizer {
 const CLASS_NAME = 'GradguardGuardedOptimizer';
 const GUARDED = Symbol.for('gradguard.guarded');
 
-/** Where each extra scalar of one step's readback sits, after the gradient statistics. */
-interface Layout {
+/** What a measured step leaves for `settle`, besides its read-back values. */
+interface Pending {
   readonly step: number;
-  readonly post: boolean;
-  readonly loss: boolean;
-  readonly applied: boolean;
-  readonly snapshot: Snapshot | undefined;
-  /** The weights before the first update (rollback only, in `initialPending`) are judged with this (the first) step. */
-  readonly initial: boolean;
-  /** Recurrent spectra measured before the update (guard's `recurrent`), read back after the probes. */
-  readonly spectra: PendingSpectra | undefined;
+  readonly measured: MeasuredGradients;
+  readonly spectra: ReturnType<typeof recurrentSpectraOnDevice> | undefined;
+  /** Σ of the transformed gradients' squares, known on the host; 'read' when registered in the readback; none: unchanged. */
+  readonly post: number | 'read' | undefined;
+  /** Decided on the host; 'read' when the device mask was registered. */
+  readonly applied: boolean | 'read';
   readonly probes: readonly string[];
   readonly learningRate: number | undefined;
 }
@@ -148,9 +121,10 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   private readonly recurrent: { readonly every: number; readonly squarings?: number } | undefined;
   private readonly listeners = new Set<(s: StepStatistics) => void>();
   private readonly control: LearningRateControl | undefined;
-  private readonly rollbackEvery: number;
-  private readonly rollbackFactor: number;
-  private readonly maxRollbacks: number;
+  private readonly rollback: Rollback | undefined;
+  private readonly policy: StopPolicy;
+  private readonly kernel: 'auto' | 'device';
+  private meter: GradientMeter;
   private model: LayerLike | undefined;
   private layerMap: LayerMap | undefined;
   private state: TransformState | undefined;
@@ -159,29 +133,16 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   private latestProbes: Record<string, number> = {};
   private skippedCount = 0;
   private queue: Promise<void> = Promise.resolve();
+  private inFlight = 0;
   private failure: unknown;
-  private verdict: GradguardError | undefined;
-  private verdictUnreported = false;
-  private stopping = false;
   private baseRate: number | undefined;
-  /** Good snapshots, oldest first (at most two: a restore that diverges again falls back to the older one). */
-  private confirmed: { step: number; snapshot: Snapshot }[] = [];
-  /** Snapshots awaiting a verdict; `finite` once their own values were read back finite. */
-  private pending = new Map<number, { snapshot: Snapshot; finite: boolean }>();
-  /** The weights before the first update, until the first step's read-back judges them. */
-  private initialPending: Snapshot | undefined;
-  private lastSnapshotStep = Number.NEGATIVE_INFINITY;
-  private restoredAt = 0;
-  private rollbacksSinceGood = 0;
-  /** Consecutive measured steps whose loss was non-finite or whose update was skipped. */
-  private troubleStreak = 0;
-  private readonly events: RollbackEvent[] = [];
 
   constructor(inner: tf.Optimizer, options: GuardOptions) {
     super();
     this.inner = inner;
     this.transform = options.transform;
     this.monitor = options.monitor;
+    this.kernel = options.kernel ?? 'auto';
     this.statsEvery = checkNumber('guard', 'statsEvery', options.statsEvery ?? 1, { min: 1, integer: true });
     const rec = options.recurrent === true ? {} : options.recurrent || undefined;
     this.recurrent = rec && {
@@ -189,9 +150,6 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       ...(rec.squarings !== undefined ? { squarings: rec.squarings } : {}),
     };
     const rb = options.rollback === true ? {} : options.rollback === false ? undefined : options.rollback;
-    this.rollbackEvery = rb ? checkNumber('guard', 'rollback.every', rb.every ?? 50, { min: 1, integer: true }) : 0;
-    this.rollbackFactor = checkNumber('guard', 'rollback.learningRateFactor', rb?.learningRateFactor ?? 0.5, { exclusiveMin: 0, max: 1 });
-    this.maxRollbacks = checkNumber('guard', 'rollback.maxRollbacks', rb?.maxRollbacks ?? 3, { min: 1, integer: true });
     this.control = options.learningRate ?? (rb ? controlLearningRate() : undefined);
     if (this.control && readLearningRate(inner) === undefined) {
       throw new GradguardError(
@@ -200,6 +158,9 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
         'Use a built-in tfjs optimizer (sgd, momentum, adam, adamax, adagrad, adadelta, rmsprop), or drop `learningRate` and `rollback`.',
       );
     }
+    this.rollback = rb && createRollback(rb, inner, this.control!, () => this.stepCount, () => this.baseRate);
+    this.policy = createStopPolicy(() => this.flush());
+    this.meter = createGradientMeter({ kernel: this.kernel });
     if (options.onStep) this.listeners.add(options.onStep);
     if (options.model) this.attach(options.model);
   }
@@ -207,31 +168,24 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   get step(): number {
     return this.stepCount;
   }
-
   get latest(): StepStatistics | undefined {
     return this.latestStats;
   }
-
   get probes(): Readonly<Record<string, number>> {
     return this.latestProbes;
   }
-
   get skipped(): number {
     return this.skippedCount;
   }
-
   get rollbacks(): readonly RollbackEvent[] {
-    return this.events;
+    return this.rollback?.events ?? [];
   }
-
   get problem(): GradguardError | undefined {
-    return this.verdict;
+    return this.policy.problem;
   }
-
   get transformState(): TransformState | undefined {
     return this.state;
   }
-
   override get iterations(): number {
     return this.inner.iterations;
   }
@@ -239,6 +193,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   attach(model: LayerLike): void {
     this.layerMap = mapVariablesToLayers(model);
     this.model = model;
+    this.meter = createGradientMeter({ model: this.layerMap, kernel: this.kernel });
   }
 
   onStep(listener: (stats: StepStatistics) => void): () => void {
@@ -253,47 +208,18 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       this.failure = undefined;
       throw f;
     }
-    if (this.verdict && this.verdictUnreported && !this.stopping) {
-      this.verdictUnreported = false;
-      throw this.verdict;
-    }
+    const verdict = this.policy.takeUnreported();
+    if (verdict) throw verdict;
   }
 
   callback(options: TerminateOptions = {}): TerminateCallback {
-    const model = options.model ?? this.model;
-    if (model === undefined) {
-      throw new GradguardError(
-        'INVALID_ARGUMENT',
-        'guard.callback: no model to stop.',
-        'Pass it to guard(optimizer, { model }) or to callback({ model }).',
-      );
-    }
-    const onStop = options.onStop ?? ((e: GradguardError) => console.warn(`gradguard: training stopped. ${e.message}`));
-    this.stopping = true;
-    let reported = false;
-    const stopIfNeeded = (): void => {
-      if (!this.verdict) return;
-      (model as unknown as { stopTraining: boolean }).stopTraining = true;
-      if (!reported) {
-        reported = true;
-        this.verdictUnreported = false;
-        onStop(this.verdict);
-      }
-    };
-    return {
-      onBatchBegin: async () => stopIfNeeded(),
-      onEpochEnd: async () => stopIfNeeded(),
-      onTrainEnd: async () => {
-        await this.flush();
-        stopIfNeeded();
-      },
-    };
+    return this.policy.callback(this.model, options);
   }
 
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
     const { value, grads } = this.computeGradients(f, varList);
     try {
-      this.applyMeasured(grads, value);
+      this.guardedStep(grads, value);
     } finally {
       tf.dispose(grads);
     }
@@ -303,20 +229,21 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   }
 
   applyGradients(variableGradients: tf.NamedTensorMap | NamedTensor[]): void {
-    this.applyMeasured(toMap(variableGradients), undefined);
+    this.guardedStep(toMap(variableGradients), undefined);
   }
 
-  private applyMeasured(grads: TensorMap, loss: tf.Scalar | undefined): void {
-    if (this.verdict) {
-      if (this.stopping) return; // the fit callback stops the run at the next batch boundary
-      throw this.verdict;
-    }
+  /** One step: prepare (measure before the update, transform) → apply (or skip) → read (one readback) → settle. */
+  private guardedStep(grads: TensorMap, loss: tf.Scalar | undefined): void {
+    if (this.policy.halt()) return;
     const step = this.stepCount;
     const params = variablesOf(grads);
-    // The initial weights are the first good snapshot: a run that diverges on its very first updates (a huge initial
-    // gradient) can go back to them. Judged like any snapshot, by the step that runs on them (this one).
-    const initial =
-      this.rollbackEvery > 0 && step === 0 ? takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]) : undefined;
+    const measure = step % this.statsEvery === 0;
+    // On host backends the statistics pass also gives the transforms their facts, so it runs on every transformed
+    // step; on device backends only measured steps pay for it.
+    const kernel = this.meter.kernel;
+    const readback = measure || (this.transform && kernel === 'host') ? createReadback(kernel) : undefined;
+    this.rollback?.beforeApply(step, params, readback);
+    const measured = readback ? this.meter.measure(grads, readback) : undefined;
     let learningRate = readLearningRate(this.inner);
     if (this.control) {
       this.baseRate ??= learningRate!;
@@ -324,258 +251,149 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       if (lr !== learningRate) setLearningRate(this.inner, lr);
       learningRate = lr;
     }
+    const spectra = measure && this.recurrent && this.layerMap && (step / this.statsEvery) % this.recurrent.every === 0
+      ? recurrentSpectraOnDevice(this.layerMap, this.recurrent.squarings !== undefined ? { squarings: this.recurrent.squarings } : {})
+      : undefined;
+    if (spectra) readback!.add('recurrent', spectra.tensor);
     let out = grads;
-    let mask: tf.Tensor | undefined;
-    if (this.transform) {
-      if (this.state === undefined) this.state = this.transform.init(params);
-      const [transformed, next] = this.transform.update(grads, this.state, params);
-      out = transformed;
-      this.state = next;
-      mask = this.transform.shouldApply?.(next);
-    }
-    const measure = step % this.statsEvery === 0;
-    // The recurrent spectra of the weights this step's gradients were computed with (before the update): they say why
-    // these gradients explode or vanish through time.
-    const spectra =
-      measure && this.recurrent && this.layerMap && (step / this.statsEvery) % this.recurrent.every === 0
-        ? recurrentSpectraOnDevice(this.layerMap, this.recurrent.squarings !== undefined ? { squarings: this.recurrent.squarings } : {})
-        : undefined;
-    const postSq = measure && out !== grads ? tf.tidy(() => sumOfSquares(out)) : undefined;
+    let mask: tf.Tensor | boolean | undefined;
+    const context = createStepContext(step, measured?.facts);
     try {
-      const before = mask ? takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]) : undefined;
-      this.inner.applyGradients(out);
-      this.transform?.afterApply?.(params, this.state!, { learningRate });
-      if (before && mask) {
-        // The exact skip: every variable the step touched goes back to its old value unless the step was allowed.
-        // Slots created by this very step saw all-zero gradients, which leaves them at their initial value.
-        const ok = mask;
-        tf.tidy(() => {
-          for (const [v, old] of before) v.assign(tf.where(ok, v, old));
-        });
-        disposeSnapshot(before);
+      if (this.transform) {
+        this.state ??= this.transform.init(params);
+        [out, this.state] = this.transform.update(grads, this.state, params, context);
+        mask = this.transform.shouldApply?.(this.state);
       }
+      let post: Pending['post'];
+      if (measure && out !== grads) {
+        // The transformed norm: from the facts the stages derived (host), else one sum on the device, in the readback.
+        const outs = Object.values(out);
+        if (outs.every((g) => context.facts(g) !== undefined)) post = outs.reduce((sq, g) => sq + context.facts(g)!.sq, 0);
+        else {
+          readback!.add('post', tf.tidy(() => (outs.length === 0 ? tf.scalar(0) : tf.addN(outs.map((g) => tf.sum(tf.square(g)))))));
+          post = 'read';
+        }
+      }
+      if (mask !== false) this.apply(out, params, mask, learningRate);
+      this.stepCount++;
+      if (!measure || !readback || !measured) {
+        readback?.dispose();
+        return;
+      }
+      this.rollback?.afterApply(step, params, readback);
+      if (loss) readback.add('loss', tf.clone(loss));
+      if (typeof mask === 'object') readback.add('applied', tf.cast(mask, 'float32'));
+      const probeMap = this.transform?.probe?.(this.state!) ?? {};
+      for (const [k, v] of Object.entries(probeMap)) {
+        if (typeof v === 'number') readback.set(`probe:${k}`, [v]);
+        else readback.add(`probe:${k}`, tf.clone(v));
+      }
+      const pending: Pending = {
+        step, measured, spectra, post,
+        applied: typeof mask === 'object' ? 'read' : mask !== false,
+        probes: Object.keys(probeMap),
+        learningRate,
+      };
+      if (readback.kind === 'host' && this.inFlight === 0) this.settle(pending, readback.readSync());
+      else this.enqueue(pending, readback.read());
     } catch (e) {
-      postSq?.dispose();
-      spectra?.tensor.dispose();
+      readback?.dispose();
       throw e;
     } finally {
       if (out !== grads) disposeNew(out, grads);
     }
-    this.stepCount++;
-    if (!measure) {
-      if (initial) disposeSnapshot(initial); // step 0 is always measured (0 % k === 0); kept for safety
-      return;
-    }
-    this.initialPending = initial ?? this.initialPending;
-    let snapshot: Snapshot | undefined;
-    if (this.rollbackEvery > 0 && step - this.lastSnapshotStep >= this.rollbackEvery) {
-      snapshot = takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]);
-      this.lastSnapshotStep = step;
-      this.pending.set(step, { snapshot, finite: false });
-    }
-    const probeMap = this.transform?.probe?.(this.state!) ?? {};
-    const probes = Object.keys(probeMap);
-    const extra: tf.Tensor[] = [];
-    if (postSq) extra.push(postSq);
-    if (loss) extra.push(loss);
-    const appliedFlag = mask ? tf.cast(mask, 'float32') : undefined;
-    if (appliedFlag) extra.push(appliedFlag);
-    const finiteFlag = snapshot ? tf.tidy(() => allFinite(snapshot.map(([, t]) => t))) : undefined;
-    if (finiteFlag) extra.push(finiteFlag);
-    const initialFlag = initial ? tf.tidy(() => allFinite(initial.map(([, t]) => t))) : undefined;
-    if (initialFlag) extra.push(initialFlag);
-    for (const k of probes) extra.push(probeMap[k]!);
-    // Extras are read as scalars: the spectra go in entry by entry, in order, so `decode` reads them contiguously.
-    const spectraEntries = spectra && spectra.tensor.size > 0 ? tf.unstack(spectra.tensor) : [];
-    extra.push(...spectraEntries);
-    const pending = gradientStatsOnDevice(grads, { ...(this.layerMap ? { model: this.layerMap } : {}), extra });
-    tf.dispose([postSq, appliedFlag, finiteFlag, initialFlag, spectra?.tensor, ...spectraEntries].filter((t): t is tf.Tensor => t !== undefined));
-    this.enqueue(pending, {
-      step,
-      post: postSq !== undefined,
-      loss: loss !== undefined,
-      applied: appliedFlag !== undefined,
-      snapshot,
-      initial: initial !== undefined,
-      spectra,
-      probes,
-      learningRate,
-    });
   }
 
-  private enqueue(pending: ReturnType<typeof gradientStatsOnDevice>, layout: Layout): void {
-    // model.fit runs the step inside tf.tidy: keep the stats tensor alive until its (possibly asynchronous) read ends.
-    const read = tf.keep(pending.tensor).data().finally(() => pending.tensor.dispose());
+  private apply(out: TensorMap, params: TensorMap, mask: tf.Tensor | boolean | undefined, learningRate: number | undefined): void {
+    // A mask decided on the device: gate the update on the device — every variable the step touched goes back to its
+    // old value unless the step was allowed. Slots created by this very step saw all-zero gradients, which leaves them
+    // at their initial value. (On host backends the skip is decided on the host and nothing is snapshotted.)
+    const before = typeof mask === 'object' ? takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]) : undefined;
+    this.inner.applyGradients(out);
+    this.transform?.afterApply?.(params, this.state!, { learningRate });
+    if (before) {
+      tf.tidy(() => {
+        for (const [v, old] of before) v.assign(tf.where(mask as tf.Tensor, v, old));
+      });
+      disposeSnapshot(before);
+    }
+  }
+
+  private enqueue(pending: Pending, read: Promise<ReadValues>): void {
+    this.inFlight++;
     this.queue = this.queue.then(async () => {
       try {
-        const values = await read;
-        this.receive(pending.decode(values), values, pending.extraOffset, layout);
+        this.settle(pending, await read);
       } catch (e) {
         this.failure ??= e;
+      } finally {
+        this.inFlight--;
       }
     });
   }
 
-  private receive(g: ReturnType<ReturnType<typeof gradientStatsOnDevice>['decode']>, values: ArrayLike<number>, offset: number, layout: Layout): void {
-    let o = offset;
-    const postSq = layout.post ? values[o++]! : undefined;
-    const loss = layout.loss ? values[o++]! : undefined;
-    const applied = layout.applied ? values[o++]! === 1 : true;
-    const snapshotFinite = layout.snapshot ? values[o++]! === 1 : undefined;
-    const initialFinite = layout.initial ? values[o++]! === 1 : undefined;
-    const probes: Record<string, number> = {};
-    for (const k of layout.probes) probes[k] = values[o++]!;
-    const recurrent = layout.spectra?.decode(values, o);
-    const pre = g.globalNorm;
-    const post = !applied ? 0 : postSq === undefined ? pre : Math.sqrt(postSq);
-    const scale = postSq === undefined && applied ? 1 : pre === 0 ? 1 : Number.isFinite(pre) ? post / pre : post === 0 ? 0 : Number.NaN;
-    const stats: StepStatistics = {
-      ...g,
-      step: layout.step,
-      ...(loss !== undefined ? { loss } : {}),
-      preClipNorm: pre,
-      postClipNorm: post,
-      scale,
-      skipped: !applied,
-      ...(recurrent ? { recurrent } : {}),
-      ...(layout.learningRate !== undefined ? { learningRate: layout.learningRate } : {}),
-    };
-    this.latestStats = stats;
-    this.latestProbes = probes;
-    if (!applied) this.skippedCount++;
-    const diagnoses: readonly Diagnosis[] = this.monitor?.observe(stats) ?? [];
-    this.control?.observe(layout.step, diagnoses, this.monitor?.active ?? []);
-    for (const l of this.listeners) l(stats);
-
-    const limit = this.transform?.check?.(probes, layout.step);
-    if (limit) this.decide(limit instanceof GradguardError ? limit : new GradguardError('UNRECOVERABLE', limit.message));
-
-    const lossBad = loss !== undefined && !Number.isFinite(loss);
-    const appliedBad = applied && g.nonFinite > 0;
-    if (layout.initial && this.initialPending) {
-      // This step's loss and gradients were computed on the initial weights: they are good if all of that is finite.
-      const initial = this.initialPending;
-      this.initialPending = undefined;
-      if (initialFinite === true && !lossBad && g.nonFinite === 0) {
-        this.confirmed.unshift({ step: -1, snapshot: initial });
-        if (this.confirmed.length > 2) disposeSnapshot(this.confirmed.shift()!.snapshot);
-      } else disposeSnapshot(initial);
-    }
-    this.settleSnapshots(layout.step, snapshotFinite === true && !appliedBad, lossBad || appliedBad);
-    // Steps that ran before a restore reached them report the abandoned weights: they count for nothing.
-    if (layout.step >= this.restoredAt) this.troubleStreak = lossBad || !applied ? this.troubleStreak + 1 : 0;
-    if (this.rollbackEvery > 0) {
-      // A single skipped step is a bad batch that the skip already handled; two in a row point at the weights.
-      const diverged = appliedBad || (lossBad && applied) || this.troubleStreak >= 2;
-      if (diverged && layout.step >= this.restoredAt) {
-        this.restore(layout.step, lossBad ? `the loss is ${loss}` : `${g.nonFinite} NaN/Infinity gradient entries were ${applied ? 'applied' : 'met'}`);
-        this.troubleStreak = 0;
+  /** A read-back step: statistics to the listeners (the step record first), then the monitor, then the policies. */
+  private settle(p: Pending, values: ReadValues): void {
+    try {
+      const g = p.measured.decode(values);
+      const one = (key: string): number | undefined => values.get(key)?.[0];
+      const loss = one('loss');
+      const applied = p.applied === 'read' ? one('applied') === 1 : p.applied;
+      const probes: Record<string, number> = {};
+      for (const k of p.probes) probes[k] = one(`probe:${k}`)!;
+      const pre = g.globalNorm;
+      const postSq = p.post === 'read' ? one('post') : p.post;
+      const post = !applied ? 0 : postSq === undefined ? pre : Math.sqrt(postSq);
+      const scale = postSq === undefined && applied ? 1 : pre === 0 ? 1 : Number.isFinite(pre) ? post / pre : post === 0 ? 0 : Number.NaN;
+      const recurrent = p.spectra ? p.spectra.decode(values.get('recurrent')!) : undefined;
+      const stats: StepStatistics = {
+        ...g,
+        step: p.step,
+        ...(loss !== undefined ? { loss } : {}),
+        preClipNorm: pre,
+        postClipNorm: post,
+        scale,
+        skipped: !applied,
+        ...(recurrent ? { recurrent } : {}),
+        ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
+      };
+      this.latestStats = stats;
+      this.latestProbes = probes;
+      if (!applied) this.skippedCount++;
+      for (const l of this.listeners) l(stats);
+      const diagnoses = this.monitor?.observe(stats) ?? [];
+      this.control?.observe(p.step, diagnoses, this.monitor?.active ?? []);
+      const limit = this.transform?.check?.(probes, p.step);
+      if (limit) this.policy.decide(limit instanceof GradguardError ? limit : new GradguardError('UNRECOVERABLE', limit.message));
+      const lossBad = loss !== undefined && !Number.isFinite(loss);
+      if (this.rollback) {
+        const r = this.rollback.settle({ step: p.step, lossBad, applied, nonFinite: g.nonFinite, loss }, values);
+        if (r instanceof GradguardError) this.policy.decide(r);
+      } else if (this.policy.stopping && !this.transform?.shouldApply) {
+        const weightsFinite = g.weightNorm === undefined ? undefined : Number.isFinite(g.weightNorm);
+        this.policy.judgeNonFinite({ step: p.step, loss, gradients: g.nonFinite, weightsFinite, applied });
       }
-    } else if (this.stopping && applied && (lossBad || appliedBad) && !this.transform?.shouldApply) {
-      this.decide(
-        new GradguardError(
-          'UNRECOVERABLE',
-          `At step ${layout.step} ${lossBad ? `the loss is ${loss}` : `${g.nonFinite} gradient entries are NaN/Infinity`} and nothing can undo it: the weights are no longer finite.`,
-          'Clip the gradients (clipByGlobalNorm(1)), skip bad steps with chain(skipNonFinite(), ...), enable rollback in guard(...), or lower the learning rate.',
-        ),
-      );
+    } catch (e) {
+      this.failure ??= e;
     }
-  }
-
-  /**
-   * A snapshot taken after step k is good when its own values are finite (read back with step k) AND the next
-   * measured step, which ran on those weights, neither lost a finite loss nor applied non-finite gradients: weights
-   * can be finite yet already too large to survive one more step.
-   */
-  private settleSnapshots(step: number, ownFinite: boolean, bad: boolean): void {
-    for (const [k, p] of [...this.pending]) {
-      if (k === step) {
-        if (ownFinite) p.finite = true;
-        else this.dropPending(k);
-      } else if (k < step && p.finite) {
-        if (bad) {
-          this.dropPending(k);
-          continue;
-        }
-        this.pending.delete(k);
-        this.confirmed.push({ step: k, snapshot: p.snapshot });
-        if (this.confirmed.length > 2) disposeSnapshot(this.confirmed.shift()!.snapshot);
-        this.rollbacksSinceGood = 0;
-      }
-    }
-  }
-
-  private dropPending(k: number): void {
-    const p = this.pending.get(k);
-    if (p) disposeSnapshot(p.snapshot);
-    this.pending.delete(k);
-  }
-
-  private restore(detectedAt: number, why: string): void {
-    const fix = 'Lower the base learning rate, clip the gradients (clipByGlobalNorm(1) or adaptiveGradClip(0.01)), or check the data for NaN.';
-    if (this.confirmed.length === 0) {
-      this.decide(new GradguardError('UNRECOVERABLE', `rollback: at step ${detectedAt} ${why}, and no good snapshot has been kept yet to go back to.`, fix));
-      return;
-    }
-    if (this.rollbacksSinceGood >= this.maxRollbacks) {
-      this.decide(
-        new GradguardError(
-          'UNRECOVERABLE',
-          `rollback: at step ${detectedAt} ${why} again; the last good weights were restored ${this.rollbacksSinceGood} times and the run diverged each time, down to learning rate ${formatNumber(readLearningRate(this.inner) ?? Number.NaN)}.`,
-          fix,
-        ),
-      );
-      return;
-    }
-    // Diverging again right after a restore means the newest snapshot was already doomed: go one further back.
-    if (this.rollbacksSinceGood > 0 && this.confirmed.length > 1) disposeSnapshot(this.confirmed.pop()!.snapshot);
-    const target = this.confirmed.at(-1)!;
-    for (const [v, saved] of target.snapshot) if (!v.isDisposed) v.assign(saved);
-    // Optimizer slots made after the snapshot (lazily, by the first update of each weight) go back to their initial value.
-    const saved = new Set(target.snapshot.map(([v]) => v));
-    const slotStart = initialSlotValue(this.inner);
-    tf.tidy(() => {
-      for (const v of optimizerSlots(this.inner)) if (!saved.has(v) && !v.isDisposed) v.assign(tf.fill(v.shape, slotStart, v.dtype));
-    });
-    for (const k of [...this.pending.keys()]) this.dropPending(k);
-    this.control!.lower(this.rollbackFactor);
-    this.restoredAt = this.stepCount;
-    this.lastSnapshotStep = this.stepCount - 1; // the next snapshot comes `every` steps after the restore
-    this.rollbacksSinceGood++;
-    const lr = this.baseRate !== undefined ? this.control!.rateAt(Number.MAX_SAFE_INTEGER, this.baseRate) : undefined;
-    this.events.push({ detectedAt, restoredTo: target.step, resumedAt: this.stepCount, learningRate: lr });
-  }
-
-  private decide(e: GradguardError): void {
-    if (this.verdict) return;
-    this.verdict = e;
-    this.verdictUnreported = true;
   }
 
   getConfig(): tf.serialization.ConfigDict {
     return this.inner.getConfig();
   }
-
   override getClassName(): string {
     return CLASS_NAME;
   }
-
   override async getWeights(): Promise<NamedTensor[]> {
     return this.inner.getWeights();
   }
-
   override async setWeights(weightValues: NamedTensor[]): Promise<void> {
     return this.inner.setWeights(weightValues);
   }
-
   override dispose(): void {
     if (this.state !== undefined) disposeState(this.state);
     this.state = undefined;
-    for (const c of this.confirmed) disposeSnapshot(c.snapshot);
-    this.confirmed = [];
-    if (this.initialPending) disposeSnapshot(this.initialPending);
-    this.initialPending = undefined;
-    for (const k of [...this.pending.keys()]) this.dropPending(k);
+    this.rollback?.dispose();
     this.inner.dispose();
   }
 }
@@ -598,32 +416,14 @@ function variablesOf(grads: TensorMap): TensorMap {
   return params;
 }
 
-function sumOfSquares(m: TensorMap): tf.Scalar {
-  const names = Object.keys(m);
-  return names.length === 0 ? tf.scalar(0) : (tf.addN(names.map((n) => tf.sum(tf.square(m[n]!)))) as tf.Scalar);
-}
-
-/** 1 when every entry of every tensor is finite, else 0 (float32 scalar). */
-/** The value tfjs's built-in optimizers start their lazily made slots at: 0, except Adagrad's accumulator. */
-function initialSlotValue(optimizer: tf.Optimizer): number {
-  const v = (optimizer as unknown as { initialAccumulatorValue?: unknown }).initialAccumulatorValue;
-  return optimizer.getClassName() === 'Adagrad' && typeof v === 'number' ? v : 0;
-}
-
-function allFinite(ts: readonly tf.Tensor[]): tf.Scalar {
-  if (ts.length === 0) return tf.scalar(1);
-  return tf.cast(ts.map((t) => tf.all(tf.isFinite(t))).reduce((a, b) => tf.logicalAnd(a, b)), 'float32') as tf.Scalar;
-}
-
-
-
 /**
- * Wraps a tfjs optimizer so every update is measured (per-layer gradient norms, non-finite counts, the pre-clip
- * global norm, the applied scale, whether it was skipped and the learning rate — all on the device, read back
- * asynchronously in one batch per step), fed to a monitor, transformed by `options.transform` before the inner
- * optimizer applies it, and policed: exact skips (`skipNonFinite`), learning-rate warm-up and back-off, rollback to
- * the last good weights. It is a `tf.Optimizer`, so it goes straight into `model.compile({ optimizer })` and works in
- * custom loops (`minimize` or `applyGradients`).
+ * Wraps a tfjs optimizer so every update is measured (per-layer gradient norms, non-finite counts, the weights before
+ * the update, the pre-clip global norm, the applied scale, whether it was skipped and the learning rate), fed to a
+ * monitor, transformed by `options.transform` before the inner optimizer applies it, and policed: exact skips
+ * (`skipNonFinite`), learning-rate warm-up and back-off, rollback to the last good weights. On cpu, wasm and tfjs-node
+ * the statistics are one pass over the buffers where they lie and skips and clips are decided there; on WebGL/WebGPU
+ * everything stays on the device with one asynchronous readback per step. It is a `tf.Optimizer`, so it goes straight
+ * into `model.compile({ optimizer })` and works in custom loops (`minimize` or `applyGradients`).
  *
  * @example
  * const guarded = guard(tf.train.adam(1e-3), { transform: chain(skipNonFinite(), clipByGlobalNorm(1)), monitor: createMonitor(), model });
@@ -640,8 +440,7 @@ export function guard(optimizer: tf.Optimizer, options: GuardOptions = {}): Guar
         : 'Pass an optimizer such as tf.train.adam(1e-3). If you passed one, two copies of @tensorflow/tfjs-core may be installed: dedupe them.',
     );
   }
-  // tf.Optimizer's Symbol.hasInstance is duck-typed (to survive duplicate tfjs copies), so `instanceof Guarded` would
-  // match every optimizer: check the brand instead.
+  // tf.Optimizer's Symbol.hasInstance is duck-typed (to survive duplicate tfjs copies): check the brand instead.
   if ((optimizer as Partial<Guarded>)[GUARDED] === true) {
     throw new GradguardError('INVALID_ARGUMENT', 'guard: the optimizer is already guarded.', 'Chain transformations with chain(...) instead of guarding twice.');
   }

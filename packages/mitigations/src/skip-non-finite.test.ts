@@ -28,10 +28,10 @@ describe('skipNonFinite (the transformation)', () => {
       const [out, next] = t.update(g, state, {});
       state = next;
       seen.push({
-        ok: (await t.shouldApply!(state)!.data())[0] === 1,
+        ok: (await (t.shouldApply!(state) as tf.Tensor).data())[0] === 1,
         out: await read(out),
-        consecutive: (await state.consecutive.data())[0]!,
-        total: (await state.total.data())[0]!,
+        consecutive: (await (state.consecutive as tf.Scalar).data())[0]!,
+        total: (await (state.total as tf.Scalar).data())[0]!,
       });
       tf.dispose([...Object.values(out), ...Object.values(g)]);
     }

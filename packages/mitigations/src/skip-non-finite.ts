@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GradguardError, checkNumber } from '@gradguard/core';
-import { type GradientTransformation, type TransformState, keepState } from './transformation';
+import { type GradientTransformation, type TransformState, hostFacts, keepState } from './transformation';
 
 export interface SkipNonFiniteOptions {
   /**
@@ -12,12 +12,20 @@ export interface SkipNonFiniteOptions {
 
 export interface SkipNonFiniteState extends TransformState {
   readonly transform: 'skipNonFinite';
-  /** Boolean scalar: every gradient entry of the latest update was finite (the update may be applied). */
-  readonly ok: tf.Scalar;
-  /** Skips in a row, ending with the latest update (float32 scalar). */
-  readonly consecutive: tf.Scalar;
-  /** Skips so far (float32 scalar). */
-  readonly total: tf.Scalar;
+  /**
+   * Every gradient entry of the latest update was finite (the update may be applied): a boolean when decided on the
+   * host from guard's statistics pass, a boolean scalar when decided on the device.
+   */
+  readonly ok: tf.Scalar | boolean;
+  /** Skips in a row, ending with the latest update (a number on the host, a float32 scalar on the device). */
+  readonly consecutive: tf.Scalar | number;
+  /** Skips so far (a number on the host, a float32 scalar on the device). */
+  readonly total: tf.Scalar | number;
+}
+
+/** A count held as a number or a device scalar, as a number (a device scalar only after a backend switch). */
+function countOf(x: tf.Scalar | number): number {
+  return typeof x === 'number' ? x : (x.dataSync()[0] ?? 0);
 }
 
 /** Thrown (or handed to the fit callback) when `skipNonFinite` skipped more steps in a row than allowed. */
@@ -42,24 +50,44 @@ export class NonFiniteLimitError extends GradguardError {
  * device, and declares the run unrecoverable after more than `maxConsecutive` skips in a row.
  *
  * Zeroing the gradients is not a skip for optimizers with state (Adam's moments decay, momentum keeps moving the
- * weights), so the transformation only marks the step (`shouldApply`) and `guard` makes the skip exact: it snapshots
- * the variables and optimizer slots the step touches, applies, and restores them with `tf.where(ok, new, old)` — on
- * the device, without a readback. Downstream stages and an optimizer used without `guard` receive all-zero gradients
- * on a skipped step (which, for plain SGD, is exactly a skip). The limit is checked when the step's statistics are
- * read back, so the error surfaces at the next step, at `flush()`, or through `guarded.callback()`.
+ * weights), so the transformation only marks the step (`shouldApply`) and `guard` makes the skip exact. Inside
+ * `guard` on cpu, wasm and tfjs-node the decision is taken on the host from the step's statistics pass (the step has
+ * already run synchronously, so this stalls nothing) and a skipped step is simply not applied: no kernel, no snapshot.
+ * On WebGL/WebGPU (or without guard's context) it is decided on the device, and `guard` snapshots the variables and
+ * slots the step touches, applies, and restores them with `tf.where(ok, new, old)`, without a readback. Downstream
+ * stages and an optimizer used without `guard` receive all-zero gradients on a skipped step (which, for plain SGD, is
+ * exactly a skip); inside a `chain`, a stage decided on the host ends the chain for that step, so later stages' states
+ * are not touched by a step that does not happen. The limit is checked when the step's statistics are read back, so
+ * the error surfaces at the next step, at `flush()`, or through `guarded.callback()`.
  */
 export function skipNonFinite(options: SkipNonFiniteOptions = {}): GradientTransformation<SkipNonFiniteState> {
   const maxConsecutive = checkNumber('skipNonFinite', 'maxConsecutive', options.maxConsecutive ?? 10, { min: 0, integer: true });
   return {
     name: 'skipNonFinite',
-    init: () => keepState({
+    init: () => keepState<SkipNonFiniteState>({
       transform: 'skipNonFinite',
       ok: tf.scalar(true, 'bool'),
       consecutive: tf.scalar(0),
       total: tf.scalar(0),
     }),
-    update(grads, state) {
+    update(grads, state, _params, context) {
       const names = Object.keys(grads);
+      const known = hostFacts(context, grads);
+      if (known !== undefined) {
+        const ok = known.nonFinite === 0;
+        const consecutive = ok ? 0 : countOf(state.consecutive) + 1;
+        const total = countOf(state.total) + (ok ? 0 : 1);
+        disposeDeviceState(state);
+        let out = grads;
+        if (!ok) {
+          out = {};
+          for (const n of names) {
+            out[n] = tf.zerosLike(grads[n]!);
+            context!.derive(out[n]!, grads[n]!, 0);
+          }
+        }
+        return [out, { transform: 'skipNonFinite', ok, consecutive, total }];
+      }
       const next = tf.tidy(() => {
         // Σ(g·0) is 0 when every entry is finite and NaN otherwise (NaN·0 = ±Inf·0 = NaN): two cheap kernels per
         // variable, where isFinite + all is slow on the cpu backend.
@@ -77,7 +105,7 @@ export function skipNonFinite(options: SkipNonFiniteOptions = {}): GradientTrans
           total: tf.add(state.total, bad) as tf.Scalar,
         };
       });
-      tf.dispose([state.ok, state.consecutive, state.total]);
+      disposeDeviceState(state);
       return [next.out, keepState({ transform: 'skipNonFinite', ok: next.ok, consecutive: next.consecutive, total: next.total })];
     },
     shouldApply: (state) => state.ok,
@@ -87,4 +115,8 @@ export function skipNonFinite(options: SkipNonFiniteOptions = {}): GradientTrans
       return c !== undefined && c > maxConsecutive ? new NonFiniteLimitError(step, c, maxConsecutive) : undefined;
     },
   };
+}
+
+function disposeDeviceState(state: SkipNonFiniteState): void {
+  for (const x of [state.ok, state.consecutive, state.total]) if (typeof x === 'object') x.dispose();
 }

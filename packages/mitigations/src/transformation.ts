@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { TensorFacts } from '@gradguard/core';
 
 /**
  * The state of a transformation: a plain readonly object tagged with the transformation's name, holding numbers and
@@ -26,18 +27,25 @@ export interface GradientTransformation<S extends TransformState = TransformStat
   /** The factory's name, e.g. `clipByGlobalNorm`; tags the state. */
   readonly name: string;
   init(params: TensorMap): S;
-  update(grads: TensorMap, state: S, params: TensorMap): readonly [TensorMap, S];
   /**
-   * Optional. A boolean scalar held by `state` (the one `update` just returned): false when the update just computed
-   * must not happen at all — neither to the weights nor to the optimizer's moments. `guard` then applies the step
-   * transactionally (snapshot, apply, `tf.where(ok, new, old)`), all on the device. `skipNonFinite` implements it.
+   * `context` is given by `guard`: on backends whose tensors live in host memory it knows each gradient's Σg² and
+   * non-finite count from the step's statistics pass, so a rule can decide on the host with no kernel and no second
+   * norm computation. Without it (a custom loop, a device backend) everything runs on the device.
    */
-  shouldApply?(state: S): tf.Tensor | undefined;
+  update(grads: TensorMap, state: S, params: TensorMap, context?: StepContext): readonly [TensorMap, S];
   /**
-   * Optional. Scalars held by `state` that `guard` reads back together with the step's statistics (the same single
-   * readback), then hands to `check` by the same keys.
+   * Optional. Whether the update just computed may happen at all — to the weights and to the optimizer's moments —
+   * read from `state` (the one `update` just returned). A boolean decided on the host: `false` makes `guard` skip
+   * the step exactly by not applying it (nothing to snapshot or restore). A boolean scalar tensor decided on the
+   * device: `guard` gates the update on the device (snapshot, apply, `tf.where(ok, new, old)`). `skipNonFinite`
+   * implements it.
    */
-  probe?(state: S): Readonly<Record<string, tf.Tensor>>;
+  shouldApply?(state: S): tf.Tensor | boolean | undefined;
+  /**
+   * Optional. Values held by `state` that `guard` reads back with the step's statistics (the same single readback,
+   * each under its own key) — tensors, or numbers already known on the host — then hands to `check` by the same keys.
+   */
+  probe?(state: S): Readonly<Record<string, tf.Tensor | number>>;
   /** Optional. Judges a step's probe values once read back; returns an error when training cannot go on. */
   check?(values: Readonly<Record<string, number>>, step: number): Error | undefined;
   /**
@@ -45,6 +53,48 @@ export interface GradientTransformation<S extends TransformState = TransformStat
    * for rules that act on the weights rather than on the gradients (decoupled weight decay).
    */
   afterApply?(params: TensorMap, state: S, context: ApplyContext): void;
+}
+
+/**
+ * What `guard` tells a transformation about the step it is in: the host facts of the gradients the statistics pass
+ * measured (cpu, wasm, tfjs-node), by tensor identity. A stage that scales measured gradients records the facts of its
+ * outputs with `derive`, so the next stage (and guard's post-transform norm) still needs no kernel.
+ */
+export interface StepContext {
+  /** The optimizer update this is (0-based). */
+  readonly step: number;
+  /** Σg² and the non-finite count of `tensor`, when known on the host. */
+  facts(tensor: tf.Tensor): TensorFacts | undefined;
+  /** Records that `out` is `from` times `factor` (facts scale by factor²; a NaN factor makes them NaN). */
+  derive(out: tf.Tensor, from: tf.Tensor, factor: number): void;
+}
+
+/** A step context over a table of facts (what `guard` builds from its statistics pass). */
+export function createStepContext(step: number, measured: ReadonlyMap<tf.Tensor, TensorFacts> | undefined): StepContext {
+  const table = new Map(measured ?? []);
+  return {
+    step,
+    facts: (t) => table.get(t),
+    derive(out, from, factor) {
+      const f = table.get(from);
+      if (f === undefined) return;
+      table.set(out, { sq: f.sq * factor * factor, nonFinite: Number.isFinite(factor) ? f.nonFinite : out.size });
+    },
+  };
+}
+
+/** Σg² and the non-finite count over a whole gradient map, when the context knows every tensor of it. */
+export function hostFacts(context: StepContext | undefined, grads: TensorMap): TensorFacts | undefined {
+  if (context === undefined) return undefined;
+  let sq = 0;
+  let nonFinite = 0;
+  for (const g of Object.values(grads)) {
+    const f = context.facts(g);
+    if (f === undefined) return undefined;
+    sq += f.sq;
+    nonFinite += f.nonFinite;
+  }
+  return { sq, nonFinite };
 }
 
 /** What `guard` tells `afterApply` about the step. */
