@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GradguardError, checkNumber } from '@gradguard/core';
+import { GradguardError, checkNumber, hostViewOf } from '@gradguard/core';
 import { type GradientTransformation, type TransformState, hostFacts, keepState } from './transformation';
 
 export interface SkipNonFiniteOptions {
@@ -23,9 +23,9 @@ export interface SkipNonFiniteState extends TransformState {
   readonly total: tf.Scalar | number;
 }
 
-/** A count held as a number or a device scalar, as a number (a device scalar only after a backend switch). */
+/** A count held as a number or a device scalar, as a number. Called on host backends only, where a view is free. */
 function countOf(x: tf.Scalar | number): number {
-  return typeof x === 'number' ? x : (x.dataSync()[0] ?? 0);
+  return typeof x === 'number' ? x : (hostViewOf()?.(x)?.[0] ?? 0);
 }
 
 /** Thrown (or handed to the fit callback) when `skipNonFinite` skipped more steps in a row than allowed. */
@@ -64,12 +64,8 @@ export function skipNonFinite(options: SkipNonFiniteOptions = {}): GradientTrans
   const maxConsecutive = checkNumber('skipNonFinite', 'maxConsecutive', options.maxConsecutive ?? 10, { min: 0, integer: true });
   return {
     name: 'skipNonFinite',
-    init: () => keepState<SkipNonFiniteState>({
-      transform: 'skipNonFinite',
-      ok: tf.scalar(true, 'bool'),
-      consecutive: tf.scalar(0),
-      total: tf.scalar(0),
-    }),
+    // Numbers until a step is decided on the device (which turns them into scalars): nothing to allocate up front.
+    init: () => ({ transform: 'skipNonFinite', ok: true, consecutive: 0, total: 0 }),
     update(grads, state, _params, context) {
       const names = Object.keys(grads);
       const known = hostFacts(context, grads);
