@@ -1,5 +1,5 @@
 import { type RunLog } from '@gradguard/core/run-log';
-import { chartData, findDivergence, renderHtmlReport } from '@gradguard/reporter';
+import { DISPLAY_LIMITS, chartData, findDivergence, renderHtmlReport, truncateText } from '@gradguard/reporter';
 import { h } from './dom';
 import { type LoadedRun, type TextSource, MAX_RUNS, loadRunFiles } from './load-run';
 import { diagnosisList, runChartsIn, summaryTable } from './run-view';
@@ -44,8 +44,8 @@ export function mountRunsPanel(root: HTMLElement): { open(files: readonly TextSo
         h(
           'li',
           { 'data-testid': 'load-error', ...(f.line !== undefined ? { 'data-line': String(f.line) } : {}) },
-          h('b', {}, f.file),
-          `: ${f.message}`,
+          h('b', {}, truncateText(f.file)),
+          `: ${truncateText(f.message, DISPLAY_LIMITS.maxTextChars)}`,
         ),
       ),
     );
@@ -57,20 +57,21 @@ export function mountRunsPanel(root: HTMLElement): { open(files: readonly TextSo
           h(
             'p',
             { class: 'warn', 'data-testid': 'truncated' },
-            h('b', {}, r.file),
+            h('b', {}, truncateText(r.file)),
             `: the last line was cut off mid-write (the run was killed or is still running); the ${r.log.steps.length} finished steps before it are shown.`,
           ),
         ),
     );
+    // Run names come from the logs: cut to DISPLAY_LIMITS.maxNameChars wherever the page shows them.
+    const name = (log: RunLog): string => truncateText(log.header.name);
     if (runs.length === 2) {
       const d = findDivergence(runs[0]!.log, runs[1]!.log);
+      const [a, b] = [name(runs[0]!.log), name(runs[1]!.log)];
       notices.append(
         h(
           'p',
           { class: 'compare', 'data-testid': 'divergence' },
-          d.step === null
-            ? `${runs[0]!.log.header.name} and ${runs[1]!.log.header.name} agree at every step they share.`
-            : `${runs[0]!.log.header.name} and ${runs[1]!.log.header.name} part ways at step ${d.step}: ${d.reason}.`,
+          d.step === null ? `${a} and ${b} agree at every step they share.` : `${a} and ${b} part ways at step ${d.step}: ${d.reason}.`,
         ),
       );
     }
@@ -88,7 +89,7 @@ export function mountRunsPanel(root: HTMLElement): { open(files: readonly TextSo
         return h(
           'article',
           { class: 'run', 'data-testid': 'run' },
-          h('h2', {}, log.header.name, ' ', h('span', { class: 'note' }, file)),
+          h('h2', {}, name(log), ' ', h('span', { class: 'note' }, truncateText(file))),
           summaryTable(log),
           h('p', {}, report),
           h('h3', {}, 'Diagnoses'),
@@ -99,7 +100,7 @@ export function mountRunsPanel(root: HTMLElement): { open(files: readonly TextSo
     empty.hidden = runs.length > 0;
     chartsRoot.hidden = runs.length === 0;
     if (runs.length > 0) {
-      drawCharts(chartData(runs.map((r) => r.log), runs.map((r) => r.log.header.name)));
+      drawCharts(chartData(runs.map((r) => r.log), runs.map((r) => name(r.log))));
     }
   };
 

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { createMonitor } from '@gradguard/core';
-import { type RunLog, parseRunLog } from '@gradguard/core/run-log';
+import { type RunLog, type RunLogRecord, encodeRunLogRecord, parseRunLog } from '@gradguard/core/run-log';
 import { guard } from '@gradguard/mitigations';
 import { addingProblem, buildSimpleRnn } from '@gradguard/models';
 import { type Browser, type Page, chromium } from 'playwright-core';
@@ -156,6 +156,55 @@ describe('run logs', () => {
     expect(await page.locator('[data-testid=load-errors]').isHidden()).toBe(true);
     expect(await page.locator('[data-testid=run] tr[data-key="steps"] td').textContent()).toBe('1');
     expect(await page.locator('[data-testid=run] tr[data-key=status] td').textContent()).toBe('unfinished (last line cut off)');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('opens a 10 MB hostile log (a new layer every step, a 1 MB run name) in seconds, with bounded charts and text', async () => {
+    // Before the display limits, a 4.7 MB log of this kind froze the page for 44 s.
+    const payload = '</script><img src=x onerror="window.__pwned=1">';
+    const records: RunLogRecord[] = [
+      { type: 'header', version: 1, runId: 'hostile', name: payload + 'n'.repeat(1_000_000), startedAt: '2026-11-23T00:00:00.000Z', config: {} },
+    ];
+    for (let i = 0; i < 12_000; i++) {
+      const norm = i === 7777 ? 1e12 : 1 + (i % 7) / 100;
+      records.push({
+        type: 'step', step: i, time: i, loss: 1 / (i + 1), globalNorm: norm, preClipNorm: norm, postClipNorm: norm, scale: 1, skipped: false,
+        learningRate: 0.1, maxAbs: norm, nonFinite: 0,
+        layers: [
+          { layer: 'stable', size: 4, norm, maxAbs: norm, nonFinite: 0, zeros: 0 },
+          { layer: `${payload}-${i}-${'y'.repeat(400)}`, size: 4, norm: norm / 2, maxAbs: norm, nonFinite: 0, zeros: 0 },
+        ],
+      });
+      if (i % 20 === 0) {
+        records.push({
+          type: 'diagnosis', problem: 'exploding-gradient', severity: 'warning', phase: 'onset', step: i, layer: payload, detector: 'x',
+          message: payload, evidence: {}, advice: [],
+        });
+      }
+    }
+    const text = `${records.map(encodeRunLogRecord).join('\n')}\n`;
+    expect(text.length).toBeGreaterThan(9_000_000);
+    const { page, errors } = await openViewer();
+    const t0 = Date.now();
+    await page.setInputFiles('[data-testid=file-input]', { name: 'hostile.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(text) });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=run-charts] canvas').length === 3, undefined, { timeout: 60_000 });
+    const seconds = (Date.now() - t0) / 1000;
+    expect(seconds, 'parsed, summarized and drawn').toBeLessThan(15);
+    const shown = await page.evaluate(() => ({
+      pwned: (window as unknown as { __pwned?: unknown }).__pwned,
+      h2: document.querySelector('[data-testid=run] h2')!.textContent!.length,
+      legend: document.querySelectorAll('[data-testid=run-charts] [data-chart=layers] .u-legend .u-series').length,
+      diagnoses: document.querySelectorAll('[data-testid=diagnosis]').length,
+      more: document.querySelector('[data-testid=more-diagnoses]')?.textContent ?? '',
+      body: document.body.innerText.length,
+    }));
+    expect(shown.pwned).toBeUndefined();
+    expect(shown.h2).toBeLessThan(300); // 200 characters, the ellipsis and the length
+    expect(shown.legend).toBe(21); // 20 layers and "other layers (max)"
+    expect(shown.diagnoses).toBe(200);
+    expect(shown.more).toContain('400 more diagnoses');
+    expect(shown.body).toBeLessThan(500_000);
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { chartData, plotValue } from './chart-data';
-import { guardedRun, headerOf, stepOf, unguardedRun } from './test-runs';
+import { OTHER_LAYERS, chartData, plotValue } from './chart-data';
+import { diagnosisOf, guardedRun, headerOf, stepOf, unguardedRun } from './test-runs';
 
 describe('chartData', () => {
   it('lays one run out as uPlot columns: NaN becomes a gap and a shaded step, diagnoses become marks', () => {
@@ -65,5 +65,57 @@ describe('chartData', () => {
       null,
       -1,
     ]);
+  });
+});
+
+describe('chartData bounds', () => {
+  const header = headerOf('long', {});
+  /** `n` steps of norm ~1 with one spike of 1e12 and one dip of 1e-9, and a layer named anew every step (5e9 at `bigAt`, else 1). */
+  const longRun = (n: number, spikeAt: number, dipAt: number, bigAt = -1) => ({
+    header,
+    steps: Array.from({ length: n }, (_, i) => {
+      const pre = i === spikeAt ? 1e12 : i === dipAt ? 1e-9 : 1 + (i % 5) / 10;
+      const s = stepOf(i, pre);
+      return { ...s, loss: i === 40_001 ? Number.NaN : s.loss, layers: [...s.layers, { ...s.layers[0]!, layer: `new_${i}`, norm: i === bigAt ? 5e9 : 1 }] };
+    }),
+    diagnoses: Array.from({ length: 10_000 }, (_, i) => diagnosisOf(i * 10, i === 5000 ? 'critical' : 'warning', 'onset')),
+  });
+
+  it('downsamples 100,000 steps to at most maxPoints per series, keeping the spike, the dip and their steps', () => {
+    const d = chartData([longRun(100_000, 12_345, 67_890)]);
+    expect(d.steps.length).toBeLessThanOrEqual(2000);
+    expect(d.steps.length).toBeGreaterThan(1900);
+    expect(d.reduced).toEqual({ steps: 100_000, bucket: 100, otherLayers: 100_002 - 20 });
+    const pre = d.norm.find((s) => s.kind === 'pre-clip')!;
+    expect(pre.values).toHaveLength(d.steps.length);
+    expect(Math.max(...pre.values.map((v) => v ?? 0))).toBe(1e12);
+    expect(Math.min(...pre.values.map((v) => v ?? Number.POSITIVE_INFINITY))).toBe(1e-9);
+    // Each extreme sits at a point of the bucket that holds its step.
+    const at = (v: number): number => d.steps[pre.values.indexOf(v)]!;
+    expect(Math.floor(at(1e12) / 100)).toBe(Math.floor(12_345 / 100));
+    expect(Math.floor(at(1e-9) / 100)).toBe(Math.floor(67_890 / 100));
+    // Between the extremes, ordinary buckets keep their own min and max (1 and 1.4).
+    expect(new Set(pre.values.slice(0, 200))).toEqual(new Set([1, 1.4]));
+    // The NaN loss of step 40,001 shades its bucket; 10,000 marks become the most severe per bucket.
+    expect(d.bad).toEqual([{ run: 0, step: 40_000, until: 40_099 }]);
+    expect(d.marks.length).toBe(1000);
+    expect(d.marks.filter((m) => m.severity === 'critical')).toEqual([{ run: 0, step: 50_000, severity: 'critical' }]);
+    expect(JSON.stringify(d).length).toBeLessThan(1_000_000);
+  });
+
+  it('draws at most maxLayerSeries layers: the largest, and the rest as one "other layers" series holding their max', () => {
+    const d = chartData([longRun(3000, 1, 2, 1234)], [], { maxPoints: 100_000, maxLayerSeries: 3 });
+    expect(d.steps).toHaveLength(3000);
+    expect(d.layers.map((s) => s.label)).toEqual(['rnn', 'head', 'new_1234', OTHER_LAYERS]);
+    const other = d.layers.at(-1)!;
+    expect(other.values[5]).toBe(1); // new_5
+    expect(other.values[1234]).toBeNull(); // new_1234 has its own series
+    expect(d.layers[2]!.values.filter((v) => v !== null)).toEqual([5e9]);
+    expect(d.reduced.otherLayers).toBe(3002 - 3);
+    // A layer name of 100,000 characters is cut to 200 with its length.
+    const huge = 'L'.repeat(100_000);
+    const run = { header, steps: [stepOf(0, 1)].map((s) => ({ ...s, layers: [{ ...s.layers[0]!, layer: huge }] })), diagnoses: [] };
+    expect(chartData([run]).layers[0]!.label).toBe(`${'L'.repeat(200)}… (100,000 characters)`);
+    expect(chartData([run, run], [huge, 'b']).loss[0]!.label).toBe(`${'L'.repeat(200)}… (100,000 characters): loss`);
   });
 });

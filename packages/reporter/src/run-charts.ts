@@ -68,7 +68,7 @@ export function mountRunCharts(root: HTMLElement, data: ChartData, UPlot: typeof
     ctx.fillStyle = 'rgba(207,34,46,0.18)';
     for (const b of current.bad) {
       const x0 = Math.max(left, u.valToPos(b.step - 0.5, 'x', true));
-      const x1 = Math.min(left + w, u.valToPos(b.step + 0.5, 'x', true));
+      const x1 = Math.min(left + w, u.valToPos((b.until ?? b.step) + 0.5, 'x', true));
       ctx.fillRect(x0, top, Math.max(2, x1 - x0), h);
     }
     ctx.setLineDash([5, 4]);
@@ -105,12 +105,23 @@ export function mountRunCharts(root: HTMLElement, data: ChartData, UPlot: typeof
     for (const c of charts) c.destroy();
     const layerNames = [...new Set(d.layers.map((s) => s.layer))];
     const hasBound = d.norm.some((s) => s.kind === 'clip-bound');
+    const reduced = d.reduced;
+    const sampled =
+      reduced.bucket > 1
+        ? ` Downsampled: ${reduced.steps.toLocaleString('en-US')} steps in buckets of ${reduced.bucket}, each drawn as its smallest and largest value (spikes kept).`
+        : '';
     const notes = {
-      loss: 'Gaps: the loss was NaN or Infinity. Red: steps with NaN/Infinity values. Dashed: diagnoses.',
+      loss: 'Gaps: the loss was NaN or Infinity. Red: steps with NaN/Infinity values. Dashed: diagnoses.' + sampled,
       norm:
         `Before clipping (solid), after clipping (dotted)${hasBound ? ' and the clip bound (red dashed)' : ''}; log scale. ` +
-        'Red: steps with NaN/Infinity gradients. Dashed: diagnoses.',
-      layers: 'Log scale: a layer whose norm runs away from the others by orders of magnitude explodes or vanishes.',
+        'Red: steps with NaN/Infinity gradients. Dashed: diagnoses.' +
+        sampled,
+      layers:
+        'Log scale: a layer whose norm runs away from the others by orders of magnitude explodes or vanishes.' +
+        (reduced.otherLayers > 0
+          ? ` The layers with the largest norms are drawn; ${reduced.otherLayers.toLocaleString('en-US')} more are one line, their largest norm per step.`
+          : '') +
+        sampled,
     };
     charts = panels.map(({ key, note, host }) => {
       note.textContent = notes[key];

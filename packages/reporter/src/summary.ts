@@ -1,5 +1,6 @@
 import { type RunLog, type StepRecord, formatNumber as fmt } from '@gradguard/core/run-log';
 import { clipBoundOf } from './clip-bound';
+import { DISPLAY_LIMITS, truncateText } from './limits';
 
 /** The few numbers that tell how a run went. */
 export interface RunSummary {
@@ -62,20 +63,28 @@ export function summarizeRun(log: RunLog): RunSummary {
   };
 }
 
+/** Names joined with commas, at most `DISPLAY_LIMITS.maxListed` of them (each cut to a name's length), the rest counted. */
+function listed(names: readonly string[]): string {
+  const shown = names.slice(0, DISPLAY_LIMITS.maxListed).map((n) => truncateText(n));
+  return names.length > shown.length ? `${shown.join(', ')}, … and ${(names.length - shown.length).toLocaleString('en-US')} more` : shown.join(', ');
+}
+
 /**
  * The key facts of a run as label/text rows — model, backend, start, status, steps, first non-finite step, final loss,
  * largest pre-clip norm, clip bound, clipped steps, diagnoses — the summary table of the HTML report and the viewer.
+ * Texts from the log are cut to `DISPLAY_LIMITS` (names, the end reason, the model's layer list).
  */
 export function summaryRows(log: RunLog): readonly (readonly [label: string, text: string])[] {
   const h = log.header;
   const s = summarizeRun(log);
   const bound = clipBoundOf(log);
   const end = log.end;
+  const reason = end?.reason ? ` — ${truncateText(end.reason, DISPLAY_LIMITS.maxTextChars)}` : '';
   return [
-    ['model', h.model ? `${h.model.name} (${h.model.params.toLocaleString('en-US')} params; ${h.model.layers.map((l) => l.name).join(', ')})` : '—'],
-    ['backend', h.backend ?? '—'],
-    ['started', h.startedAt],
-    ['status', end ? `${end.status}${end.reason ? ` — ${end.reason}` : ''}` : log.truncated ? 'unfinished (last line cut off)' : 'unfinished'],
+    ['model', h.model ? `${truncateText(h.model.name)} (${h.model.params.toLocaleString('en-US')} params; ${listed(h.model.layers.map((l) => l.name))})` : '—'],
+    ['backend', h.backend === undefined ? '—' : truncateText(h.backend)],
+    ['started', truncateText(h.startedAt)],
+    ['status', end ? `${end.status}${reason}` : log.truncated ? 'unfinished (last line cut off)' : 'unfinished'],
     ['steps', String(s.steps)],
     ['first non-finite step', s.firstNonFiniteStep === null ? 'none' : String(s.firstNonFiniteStep)],
     ['final loss', s.finalLoss === null ? '—' : fmt(s.finalLoss)],
