@@ -4,7 +4,6 @@ import {
   type GradientMeter,
   type LayerLike,
   type LayerMap,
-  type MeasuredGradients,
   type Monitor,
   type ReadValues,
   type StepStatistics,
@@ -17,96 +16,19 @@ import {
 } from '@gradguard/core';
 import { type LearningRateControl, controlLearningRate, readLearningRate, setLearningRate } from './learning-rate';
 import { disposeSnapshot, optimizerSlots, takeSnapshot } from './optimizer-slots';
-import { type Rollback, type RollbackEvent, type RollbackOptions, createRollback } from './rollback';
+import { type Rollback, type RollbackEvent, createRollback } from './rollback';
 import { type StopPolicy, type TerminateCallback, type TerminateOptions, createStopPolicy } from './stop-policy';
 import { type GradientTransformation, type TensorMap, type TransformState, createStepContext, disposeNew, disposeState } from './transformation';
 
+import type { GuardOptions, GuardedOptimizer, NamedTensor } from './guard-types';
+import { type Pending, readStep, toMap, variablesOf } from './step-record';
+
+export type { GuardOptions, GuardedOptimizer } from './guard-types';
 export type { RollbackEvent, RollbackOptions } from './rollback';
 export type { TerminateCallback, TerminateOptions } from './stop-policy';
 
-/** `{ name, tensor }`, as tfjs optimizers take gradients in list form (tfjs-core does not export this type). */
-type NamedTensor = { name: string; tensor: tf.Tensor };
-
-export interface GuardOptions {
-  /** The transformation applied to every step's gradients. Omit it to only watch (nothing is changed). */
-  readonly transform?: GradientTransformation;
-  /** Fed every measured step's statistics; its diagnoses follow the step's record. */
-  readonly monitor?: Monitor;
-  /** The model being trained, to attribute variables to layers. Can also be given later with `attach`. */
-  readonly model?: LayerLike;
-  /** Measure every k-th step only (default 1: every step). Transformations still run on every step. */
-  readonly statsEvery?: number;
-  /** Called with each step's statistics, in step order, once they are read back (before the monitor's diagnoses). */
-  readonly onStep?: (stats: StepStatistics) => void;
-  /** Warm-up and back-off of the inner optimizer's learning rate (`controlLearningRate(...)`). Back-off needs `monitor`. */
-  readonly learningRate?: LearningRateControl;
-  /** Restore the last good weights when the loss or the applied gradients turn non-finite, then go on at a lower rate. */
-  readonly rollback?: RollbackOptions | boolean;
-  /**
-   * Also measure the recurrent kernels' spectral radius and largest singular value (SimpleRNN, LSTM, GRU) on measured
-   * steps, in the same read-back, for `detectRecurrentInstability`: those of the weights before the update. Needs
-   * `model`. `{ every: k }` measures them on every k-th measured step only: they cost O(units³) per gate (repeated
-   * squaring, `squarings` of them, default 12) and change slowly. Default false.
-   */
-  readonly recurrent?: boolean | { readonly every?: number; readonly squarings?: number };
-  /**
-   * The statistics kernel: `auto` (default) is one pass over host buffers on cpu, wasm and tfjs-node (skips and clips
-   * decided there, on the host) and one fused device graph with one asynchronous readback on WebGL/WebGPU. `device`
-   * forces the device path everywhere (for comparison and tests).
-   */
-  readonly kernel?: 'auto' | 'device';
-}
-
-/** What `guard` returns: a drop-in `tf.Optimizer` that also measures and transforms. */
-export interface GuardedOptimizer extends tf.Optimizer {
-  /** The optimizer that applies the (transformed) gradients. */
-  readonly inner: tf.Optimizer;
-  readonly transform: GradientTransformation | undefined;
-  readonly monitor: Monitor | undefined;
-  /** Optimizer updates attempted through this guard so far (skipped ones included). */
-  readonly step: number;
-  /** The statistics of the most recent step read back, if any. */
-  readonly latest: StepStatistics | undefined;
-  /** The transformation's probe values (`skipNonFinite` counts, `autoClip` bound...) of the latest measured step. */
-  readonly probes: Readonly<Record<string, number>>;
-  /** Steps the statistics reported as skipped so far. */
-  readonly skipped: number;
-  /** Restores made by rollback so far. */
-  readonly rollbacks: readonly RollbackEvent[];
-  /** Why the run cannot go on, once known (sticky). */
-  readonly problem: GradguardError | undefined;
-  /** Waits until every measured step has been read back and handed to the monitor and listeners. */
-  flush(): Promise<void>;
-  /** Calls `listener` with each step's statistics; returns an unsubscribe function. */
-  onStep(listener: (stats: StepStatistics) => void): () => void;
-  /** Tells the guard which model owns the variables (for per-layer statistics and attribution). */
-  attach(model: LayerLike): void;
-  /** The transformation's current state (read-only; for inspection and tests). */
-  readonly transformState: TransformState | undefined;
-  /**
-   * A `model.fit` callback that stops training cleanly (like Keras `TerminateOnNaN`) when the policy says the run cannot
-   * recover: too many skipped steps, rollback exhausted, or — with neither skip nor rollback — NaN/Infinity gradients
-   * written into the weights. While it is installed the guard no longer throws from the step; it turns the remaining
-   * steps into no-ops.
-   */
-  callback(options?: TerminateOptions): TerminateCallback;
-}
-
 const CLASS_NAME = 'GradguardGuardedOptimizer';
 const GUARDED = Symbol.for('gradguard.guarded');
-
-/** What a measured step leaves for `settle`, besides its read-back values. */
-interface Pending {
-  readonly step: number;
-  readonly measured: MeasuredGradients;
-  readonly spectra: ReturnType<typeof recurrentSpectraOnDevice> | undefined;
-  /** Σ of the transformed gradients' squares, known on the host; 'read' when registered in the readback; none: unchanged. */
-  readonly post: number | 'read' | undefined;
-  /** Decided on the host; 'read' when the device mask was registered. */
-  readonly applied: boolean | 'read';
-  readonly probes: readonly string[];
-  readonly learningRate: number | undefined;
-}
 
 class Guarded extends tf.Optimizer implements GuardedOptimizer {
   static get className(): string {
@@ -335,28 +257,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   /** A read-back step: statistics to the listeners (the step record first), then the monitor, then the policies. */
   private settle(p: Pending, values: ReadValues): void {
     try {
-      const g = p.measured.decode(values);
-      const one = (key: string): number | undefined => values.get(key)?.[0];
-      const loss = one('loss');
-      const applied = p.applied === 'read' ? one('applied') === 1 : p.applied;
-      const probes: Record<string, number> = {};
-      for (const k of p.probes) probes[k] = one(`probe:${k}`)!;
-      const pre = g.globalNorm;
-      const postSq = p.post === 'read' ? one('post') : p.post;
-      const post = !applied ? 0 : postSq === undefined ? pre : Math.sqrt(postSq);
-      const scale = postSq === undefined && applied ? 1 : pre === 0 ? 1 : Number.isFinite(pre) ? post / pre : post === 0 ? 0 : Number.NaN;
-      const recurrent = p.spectra ? p.spectra.decode(values.get('recurrent')!) : undefined;
-      const stats: StepStatistics = {
-        ...g,
-        step: p.step,
-        ...(loss !== undefined ? { loss } : {}),
-        preClipNorm: pre,
-        postClipNorm: post,
-        scale,
-        skipped: !applied,
-        ...(recurrent ? { recurrent } : {}),
-        ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
-      };
+      const { stats, probes, loss, applied } = readStep(p, values);
       this.latestStats = stats;
       this.latestProbes = probes;
       if (!applied) this.skippedCount++;
@@ -367,11 +268,11 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       if (limit) this.policy.decide(limit instanceof GradguardError ? limit : new GradguardError('UNRECOVERABLE', limit.message));
       const lossBad = loss !== undefined && !Number.isFinite(loss);
       if (this.rollback) {
-        const r = this.rollback.settle({ step: p.step, lossBad, applied, nonFinite: g.nonFinite, loss }, values);
+        const r = this.rollback.settle({ step: p.step, lossBad, applied, nonFinite: stats.nonFinite, loss }, values);
         if (r instanceof GradguardError) this.policy.decide(r);
       } else if (this.policy.stopping && !this.transform?.shouldApply) {
-        const weightsFinite = g.weightNorm === undefined ? undefined : Number.isFinite(g.weightNorm);
-        this.policy.judgeNonFinite({ step: p.step, loss, gradients: g.nonFinite, weightsFinite, applied });
+        const weightsFinite = stats.weightNorm === undefined ? undefined : Number.isFinite(stats.weightNorm);
+        this.policy.judgeNonFinite({ step: p.step, loss, gradients: stats.nonFinite, weightsFinite, applied });
       }
     } catch (e) {
       this.failure ??= e;
@@ -396,24 +297,6 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.rollback?.dispose();
     this.inner.dispose();
   }
-}
-
-function toMap(grads: tf.NamedTensorMap | NamedTensor[]): TensorMap {
-  if (!Array.isArray(grads)) return grads;
-  const map: TensorMap = {};
-  for (const { name, tensor } of grads) map[name] = tensor;
-  return map;
-}
-
-/** The live variables behind a gradient map (tfjs registers every variable with the engine by name). */
-function variablesOf(grads: TensorMap): TensorMap {
-  const registered = tf.engine().registeredVariables;
-  const params: TensorMap = {};
-  for (const name of Object.keys(grads)) {
-    const v = registered[name];
-    if (v) params[name] = v;
-  }
-  return params;
 }
 
 /**

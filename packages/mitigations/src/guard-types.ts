@@ -1,0 +1,75 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { GradguardError, LayerLike, Monitor, StepStatistics } from '@gradguard/core';
+import type { LearningRateControl } from './learning-rate';
+import type { RollbackEvent, RollbackOptions } from './rollback';
+import type { TerminateCallback, TerminateOptions } from './stop-policy';
+import type { GradientTransformation, TransformState } from './transformation';
+
+/** `{ name, tensor }`, as tfjs optimizers take gradients in list form (tfjs-core does not export this type). */
+export type NamedTensor = { name: string; tensor: tf.Tensor };
+
+export interface GuardOptions {
+  /** The transformation applied to every step's gradients. Omit it to only watch (nothing is changed). */
+  readonly transform?: GradientTransformation;
+  /** Fed every measured step's statistics; its diagnoses follow the step's record. */
+  readonly monitor?: Monitor;
+  /** The model being trained, to attribute variables to layers. Can also be given later with `attach`. */
+  readonly model?: LayerLike;
+  /** Measure every k-th step only (default 1: every step). Transformations still run on every step. */
+  readonly statsEvery?: number;
+  /** Called with each step's statistics, in step order, once they are read back (before the monitor's diagnoses). */
+  readonly onStep?: (stats: StepStatistics) => void;
+  /** Warm-up and back-off of the inner optimizer's learning rate (`controlLearningRate(...)`). Back-off needs `monitor`. */
+  readonly learningRate?: LearningRateControl;
+  /** Restore the last good weights when the loss or the applied gradients turn non-finite, then go on at a lower rate. */
+  readonly rollback?: RollbackOptions | boolean;
+  /**
+   * Also measure the recurrent kernels' spectral radius and largest singular value (SimpleRNN, LSTM, GRU) on measured
+   * steps, in the same read-back, for `detectRecurrentInstability`: those of the weights before the update. Needs
+   * `model`. `{ every: k }` measures them on every k-th measured step only: they cost O(units³) per gate (repeated
+   * squaring, `squarings` of them, default 12) and change slowly. Default false.
+   */
+  readonly recurrent?: boolean | { readonly every?: number; readonly squarings?: number };
+  /**
+   * The statistics kernel: `auto` (default) is one pass over host buffers on cpu, wasm and tfjs-node (skips and clips
+   * decided there, on the host) and one fused device graph with one asynchronous readback on WebGL/WebGPU. `device`
+   * forces the device path everywhere (for comparison and tests).
+   */
+  readonly kernel?: 'auto' | 'device';
+}
+
+/** What `guard` returns: a drop-in `tf.Optimizer` that also measures and transforms. */
+export interface GuardedOptimizer extends tf.Optimizer {
+  /** The optimizer that applies the (transformed) gradients. */
+  readonly inner: tf.Optimizer;
+  readonly transform: GradientTransformation | undefined;
+  readonly monitor: Monitor | undefined;
+  /** Optimizer updates attempted through this guard so far (skipped ones included). */
+  readonly step: number;
+  /** The statistics of the most recent step read back, if any. */
+  readonly latest: StepStatistics | undefined;
+  /** The transformation's probe values (`skipNonFinite` counts, `autoClip` bound...) of the latest measured step. */
+  readonly probes: Readonly<Record<string, number>>;
+  /** Steps the statistics reported as skipped so far. */
+  readonly skipped: number;
+  /** Restores made by rollback so far. */
+  readonly rollbacks: readonly RollbackEvent[];
+  /** Why the run cannot go on, once known (sticky). */
+  readonly problem: GradguardError | undefined;
+  /** Waits until every measured step has been read back and handed to the monitor and listeners. */
+  flush(): Promise<void>;
+  /** Calls `listener` with each step's statistics; returns an unsubscribe function. */
+  onStep(listener: (stats: StepStatistics) => void): () => void;
+  /** Tells the guard which model owns the variables (for per-layer statistics and attribution). */
+  attach(model: LayerLike): void;
+  /** The transformation's current state (read-only; for inspection and tests). */
+  readonly transformState: TransformState | undefined;
+  /**
+   * A `model.fit` callback that stops training cleanly (like Keras `TerminateOnNaN`) when the policy says the run cannot
+   * recover: too many skipped steps, rollback exhausted, or — with neither skip nor rollback — NaN/Infinity gradients
+   * written into the weights. While it is installed the guard no longer throws from the step; it turns the remaining
+   * steps into no-ops.
+   */
+  callback(options?: TerminateOptions): TerminateCallback;
+}
+
