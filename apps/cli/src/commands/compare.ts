@@ -1,6 +1,6 @@
 import { basename } from 'node:path';
 import { formatNumber as fmt } from '@gradguard/core';
-import { type RunSummary, findDivergence, summarizeRun, table } from '@gradguard/reporter';
+import { type RunSummary, findDivergence, summarizeRun, table, truncateText } from '@gradguard/reporter';
 import { readRunLogFile } from '@gradguard/reporter/node';
 import { toJson } from '../json';
 import { EXIT } from '../errors';
@@ -28,8 +28,10 @@ function verdict(a: RunSummary, b: RunSummary): string {
 export function compare(pathA: string, pathB: string, o: CompareOptions): number {
   const la = readRunLogFile(pathA);
   const lb = readRunLogFile(pathB);
-  const a = summarizeRun(la);
-  const b = summarizeRun(lb);
+  // Names and the transform come from the logs: cut to 200 characters (DISPLAY_LIMITS), so a huge run name cannot
+  // pad every row of the table to its length.
+  const a: RunSummary = { ...summarizeRun(la), name: truncateText(la.header.name) };
+  const b: RunSummary = { ...summarizeRun(lb), name: truncateText(lb.header.name) };
   const divergence = findDivergence(la, lb, o.rtol);
   const problems = (s: RunSummary) => s.problems.critical + s.problems.warning;
   const code = a.finite && b.finite && problems(a) === 0 && problems(b) === 0 ? EXIT.healthy : EXIT.problems;
@@ -38,7 +40,7 @@ export function compare(pathA: string, pathB: string, o: CompareOptions): number
     process.stdout.write(toJson({ a: { log: pathA, ...a }, b: { log: pathB, ...b }, divergence, verdict: text }));
     return code;
   }
-  const transform = (l: typeof la) => String(l.header.config.transform ?? '—');
+  const transform = (l: typeof la) => truncateText(String(l.header.config.transform ?? '—'));
   const rows: (string | number)[][] = [
     ['run', a.name, b.name],
     ['mitigations', transform(la), transform(lb)],
