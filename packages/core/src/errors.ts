@@ -79,3 +79,56 @@ export function checkNumber(
   }
   return value as number;
 }
+
+/**
+ * Throws unless `options` is a plain object (or undefined) whose keys are all in `allowed`; returns it (or `{}`). In
+ * plain JavaScript a misspelt option (`recoveryPatiance`) is otherwise silently ignored, so the message names the key
+ * and suggests the nearest allowed one.
+ */
+export function checkOptions<T extends object>(
+  where: string,
+  options: T | undefined,
+  allowed: readonly string[],
+  name = 'options',
+): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(
+      `${where}: ${name} must be an object, got ${describeValue(options)}.`,
+      `Pass an object with any of ${allowed.join(', ')}, or leave it out.`,
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue;
+    const near = nearest(key, allowed);
+    throw new InvalidArgumentError(
+      `${where}: unknown ${name === 'options' ? 'option' : `key in ${name}`} ${JSON.stringify(key)}.`,
+      `${near ? `Did you mean ${JSON.stringify(near)}? ` : ''}Allowed: ${allowed.join(', ')}.`,
+    );
+  }
+  return options;
+}
+
+/** The allowed key closest to `key` (case-insensitive edit distance at most 3), for "did you mean". */
+function nearest(key: string, allowed: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const a of allowed) {
+    const d = editDistance(key.toLowerCase(), a.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [a, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  if (Math.abs(a.length - b.length) > 3 || a.length > 64 || b.length > 64) return Infinity;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}

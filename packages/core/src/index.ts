@@ -58,6 +58,7 @@ export {
   InvalidArgumentError,
   RunLogError,
   checkNumber,
+  checkOptions,
   describeValue,
 } from './errors';
 export type { GradguardErrorCode } from './errors';

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createMonitor } from './monitor';
 import { detectNonFinite } from './detectors/detect-non-finite';
 import { detectNormAboveBound } from './detectors/detect-norm-above-bound';
+import type { Detector } from './detector';
+import type { Severity } from './run-log/diagnosis';
 import type { StepStatistics } from './run-log/statistics';
 
 /** A hand-made step: two layers, `rnn` and `out`, with the given norms. */
@@ -137,5 +139,89 @@ describe('detectNormAboveBound, immediate explosions', () => {
     const [u] = detectNormAboveBound({ bound: 1 }).observe(step(0, 5.5e8));
     expect(u!.advice[0]!.remedy).toBe('clipByGlobalNorm');
     expect(u!.evidence.clipped).toBe(false);
+  });
+});
+
+/** A detector that finds one problem at the given steps, with the given severity (default info). */
+function scripted(at: Readonly<Record<number, Severity>> | readonly number[]): Detector {
+  const plan: Record<number, Severity> = Array.isArray(at) ? Object.fromEntries(at.map((i) => [i, 'info'])) : { ...at };
+  return {
+    name: 'scripted',
+    observe: (s) =>
+      plan[s.step] === undefined
+        ? []
+        : [{ problem: 'gradient-spike', severity: plan[s.step]!, message: `spike at ${s.step}`, evidence: {}, advice: [] }],
+    reset: () => undefined,
+  };
+}
+
+const phases = (m: ReturnType<typeof createMonitor>): string[] => m.diagnoses.map((d) => `${d.phase} ${d.step} ${d.severity}`);
+
+describe('createMonitor hysteresis: no flapping', () => {
+  it('reports recovery only after recoveryPatience measured steps without a finding (default 20)', () => {
+    const m = createMonitor({ detectors: [scripted([5])] });
+    for (let i = 0; i <= 40; i++) m.observe(step(i, 0.5));
+    expect(phases(m)).toEqual(['onset 5 info', 'recovery 25 info']);
+    expect(m.diagnoses[1]!.evidence).toMatchObject({ onsetStep: 5, lastSeen: 5, quietSteps: 20 });
+  });
+
+  it('counts measured steps, not step numbers: with stats every 10th step the window is 10× as many steps', () => {
+    const m = createMonitor({ detectors: [scripted([50])], recoveryPatience: 3 });
+    for (let i = 0; i <= 200; i += 10) m.observe(step(i, 0.5));
+    expect(phases(m)).toEqual(['onset 50 info', 'recovery 80 info']);
+  });
+
+  it('a return within the window is the same episode, not a new onset', () => {
+    const m = createMonitor({ detectors: [scripted([0, 15, 30, 44])], recoveryPatience: 20 });
+    for (let i = 0; i <= 200; i++) m.observe(step(i, 0.5));
+    // Quiet spells of 14, 14, 13 steps: the window grows to 28 after the first; recovery 28 steps after step 44.
+    expect(phases(m)).toEqual(['onset 0 info', 'recovery 72 info']);
+    expect(m.diagnoses[1]!.evidence).toMatchObject({ onsetStep: 0, lastSeen: 44, steps: 45, quietSteps: 28 });
+  });
+
+  it('a problem that keeps coming back is held to twice its longest quiet spell, up to maxRecoveryPatience', () => {
+    // Comes back every 30 steps: the first return is a new episode (30 > 20), after that the window is 58 and the
+    // run is one episode until it stops.
+    const every30 = Array.from({ length: 30 }, (_, k) => 30 * k);
+    const m = createMonitor({ detectors: [scripted(every30)] });
+    for (let i = 0; i <= 1200; i++) m.observe(step(i, 0.5));
+    expect(phases(m)).toEqual(['onset 0 info', 'recovery 20 info', 'onset 30 info', 'recovery 928 info']);
+    // The same stream without the damping flaps on every return.
+    const flapping = createMonitor({ detectors: [scripted(every30)], maxRecoveryPatience: 20 });
+    for (let i = 0; i <= 1200; i++) flapping.observe(step(i, 0.5));
+    expect(flapping.diagnoses).toHaveLength(60);
+    // The ceiling: after a 500-step silence the window would be 1000; it is capped at 40.
+    const capped = createMonitor({ detectors: [scripted([0, 500, 501])], maxRecoveryPatience: 40 });
+    for (let i = 0; i <= 700; i++) capped.observe(step(i, 0.5));
+    expect(phases(capped)).toEqual(['onset 0 info', 'recovery 20 info', 'onset 500 info', 'recovery 541 info']);
+  });
+
+  it('reports escalation at once inside a long episode, and a first critical onset at its own step', () => {
+    const m = createMonitor({ detectors: [scripted({ 0: 'info', 30: 'info', 60: 'info', 61: 'warning', 62: 'critical', 63: 'info' })] });
+    for (let i = 0; i <= 200; i++) m.observe(step(i, 0.5));
+    // The return at 30 set the window to 2 × 29 = 58 measured steps.
+    expect(phases(m)).toEqual(['onset 0 info', 'recovery 20 info', 'onset 30 info', 'escalation 61 warning', 'escalation 62 critical', 'recovery 121 info']);
+    const c = createMonitor({ detectors: [scripted({ 7: 'critical' })], recoveryPatience: 50 });
+    const out = [...Array(8).keys()].flatMap((i) => c.observe(step(i, 0.5)));
+    expect(out.map((d) => `${d.phase} ${d.step} ${d.severity}`)).toEqual(['onset 7 critical']);
+  });
+
+  it('forgets the rhythm on reset', () => {
+    const m = createMonitor({ detectors: [scripted([0, 30, 100])] });
+    for (let i = 0; i <= 40; i++) m.observe(step(i, 0.5)); // the window is now 58
+    m.reset();
+    for (let i = 100; i <= 140; i++) m.observe(step(i, 0.5));
+    expect(phases(m)).toEqual(['onset 100 info', 'recovery 120 info']);
+  });
+
+  it('rejects bad options when created, naming the value', () => {
+    expect(() => createMonitor({ recoveryPatiance: 5 } as never)).toThrow(
+      'createMonitor: unknown option "recoveryPatiance". Did you mean "recoveryPatience"?',
+    );
+    expect(() => createMonitor({ recoveryPatience: 20, maxRecoveryPatience: 10 })).toThrow(
+      'maxRecoveryPatience must be an integer >= 20, got 10',
+    );
+    expect(() => createMonitor({ detectors: [detectNonFinite] as never })).toThrow('detectors[0] is not a detector');
+    expect(() => createMonitor({ detectors: detectNonFinite() as never })).toThrow('detectors must be an array');
   });
 });

@@ -8,7 +8,7 @@ import { detectWeightGrowth } from './detectors/detect-weight-growth';
 import { detectLossDivergence } from './detectors/detect-loss-divergence';
 import { detectDyingRelu } from './detectors/detect-dying-relu';
 import { detectRecurrentInstability } from './detectors/detect-recurrent-instability';
-import { checkNumber } from './errors';
+import { InvalidArgumentError, checkNumber, checkOptions, describeValue } from './errors';
 import type { Diagnosis } from './run-log/diagnosis';
 import type { StepStatistics } from './run-log/statistics';
 
@@ -16,10 +16,19 @@ export interface MonitorOptions {
   /** Rules to apply to every step. Default: `defaultDetectors()`. */
   readonly detectors?: readonly Detector[];
   /**
-   * Steps without a finding after which an ongoing problem counts as stopped and a `recovery` diagnosis is made.
-   * Default 10: a problem that comes and goes within that window is one episode, not a stream of alerts.
+   * Measured steps (steps passed to `observe`; with `statsEvery: 10` that is every tenth training step) without a
+   * finding after which an ongoing problem counts as stopped and a `recovery` diagnosis is made. Default 20: a
+   * problem that comes and goes within that window is one episode, not a stream of alerts, and its return within the
+   * window is not a new onset.
    */
   readonly recoveryPatience?: number;
+  /**
+   * Ceiling on the quiet spell a recurring problem needs before it counts as recovered (measured steps). A problem
+   * that keeps coming back is held to twice the longest quiet spell it has shown (including the ones that ended in a
+   * recovery), so one that recurs every 50–150 steps through a healthy run is one episode, not a hundred onsets and
+   * recoveries; this bounds that wait. Default `10 × recoveryPatience`; at least `recoveryPatience`.
+   */
+  readonly maxRecoveryPatience?: number;
 }
 
 export interface Monitor {
@@ -59,24 +68,47 @@ export function defaultDetectors(): Detector[] {
 interface Episode {
   latest: Diagnosis;
   onsetStep: number;
+  /** Step number of the latest finding. */
   lastSeen: number;
 }
 
+/** What the monitor remembers of one detector's problem across its episodes: its rhythm. */
+interface Recurrence {
+  /** Index (in measured steps) of the latest finding. */
+  lastIndex: number;
+  /** Longest run of measured steps without a finding between two findings so far. */
+  longestQuiet: number;
+}
+
+const MONITOR_OPTIONS = ['detectors', 'recoveryPatience', 'maxRecoveryPatience'] as const;
+
 /**
  * Runs detectors over each step's statistics and turns their findings into diagnoses without repeating itself: a
- * problem is reported at its onset, again only when its severity rises (escalation), and once more when it has not
- * been seen for `recoveryPatience` steps (recovery). Episodes are keyed by detector and problem.
+ * problem is reported at its onset and again when its severity rises (escalation), both at once, never delayed; it is
+ * reported recovered only after a quiet spell with no finding of it — `recoveryPatience` measured steps, or twice
+ * the longest quiet spell it has shown if it keeps coming back (up to `maxRecoveryPatience`). This hysteresis, the
+ * alert-flapping damping of monitoring systems, keeps a problem that comes and goes (info-level spikes all through a
+ * healthy run) one episode instead of hundreds of onsets and recoveries. Episodes are keyed by detector and problem.
  */
 export function createMonitor(options: MonitorOptions = {}): Monitor {
-  const detectors = options.detectors ?? defaultDetectors();
-  const recoveryPatience = checkNumber('createMonitor', 'recoveryPatience', options.recoveryPatience ?? 10, {
+  checkOptions('createMonitor', options, MONITOR_OPTIONS, 'options');
+  const detectors = checkDetectors(options.detectors);
+  const recoveryPatience = checkNumber('createMonitor', 'recoveryPatience', options.recoveryPatience ?? 20, {
     min: 1,
     integer: true,
   });
+  const maxRecoveryPatience = checkNumber(
+    'createMonitor',
+    'maxRecoveryPatience',
+    options.maxRecoveryPatience ?? 10 * recoveryPatience,
+    { min: recoveryPatience, integer: true },
+  );
   const diagnoses: Diagnosis[] = [];
   const episodes = new Map<string, Episode>();
+  const recurrences = new Map<string, Recurrence>();
   const listeners = new Set<(d: Diagnosis) => void>();
   let lastStep = -1;
+  let index = -1; // measured steps observed so far, minus one
 
   const emit = (d: Diagnosis, out: Diagnosis[]): void => {
     diagnoses.push(d);
@@ -86,7 +118,9 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
 
   return {
     observe(step) {
+      checkStep(step);
       lastStep = step.step;
+      index++;
       const out: Diagnosis[] = [];
       const seen = new Set<string>();
       for (const detector of detectors) {
@@ -94,6 +128,9 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
           const key = `${detector.name}|${f.problem}`;
           if (seen.has(key)) continue; // one finding per detector and problem per step: the first is the strongest
           seen.add(key);
+          const r = recurrences.get(key);
+          if (r) r.longestQuiet = Math.max(r.longestQuiet, index - r.lastIndex - 1);
+          recurrences.set(key, { lastIndex: index, longestQuiet: r?.longestQuiet ?? 0 });
           const ep = episodes.get(key);
           if (!ep) {
             const d = toDiagnosis(f, detector.name, step.step, 'onset');
@@ -109,7 +146,9 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
         }
       }
       for (const [key, ep] of episodes) {
-        if (step.step - ep.lastSeen >= recoveryPatience) {
+        const r = recurrences.get(key)!;
+        const quiet = index - r.lastIndex;
+        if (quiet >= Math.min(maxRecoveryPatience, Math.max(recoveryPatience, 2 * r.longestQuiet))) {
           episodes.delete(key);
           emit(
             {
@@ -119,8 +158,15 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
               step: step.step,
               ...(ep.latest.layer !== undefined ? { layer: ep.latest.layer } : {}),
               detector: ep.latest.detector,
-              message: `Recovered: ${ep.latest.problem} (since step ${ep.onsetStep}) not seen since step ${ep.lastSeen}.`,
-              evidence: { onsetStep: ep.onsetStep, lastSeen: ep.lastSeen, steps: ep.lastSeen - ep.onsetStep + 1 },
+              message:
+                `Recovered: ${ep.latest.problem} (since step ${ep.onsetStep}) not seen since step ${ep.lastSeen} ` +
+                `(${quiet} measured steps).`,
+              evidence: {
+                onsetStep: ep.onsetStep,
+                lastSeen: ep.lastSeen,
+                steps: ep.lastSeen - ep.onsetStep + 1,
+                quietSteps: quiet,
+              },
               advice: [],
             },
             out,
@@ -139,13 +185,21 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
       return lastStep;
     },
     subscribe(listener) {
+      if (typeof listener !== 'function') {
+        throw new InvalidArgumentError(
+          `monitor.subscribe: listener must be a function, got ${describeValue(listener)}.`,
+          'Pass (diagnosis) => { ... }.',
+        );
+      }
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     reset() {
       diagnoses.length = 0;
       episodes.clear();
+      recurrences.clear();
       lastStep = -1;
+      index = -1;
       for (const d of detectors) d.reset();
     },
   };
@@ -163,4 +217,37 @@ function toDiagnosis(f: Finding, detector: string, step: number, phase: Diagnosi
     evidence: f.evidence,
     advice: f.advice,
   };
+}
+
+/** The detectors option: an array of objects with a name, `observe` and `reset`, checked now rather than at step 0. */
+function checkDetectors(value: unknown): readonly Detector[] {
+  if (value === undefined) return defaultDetectors();
+  if (!Array.isArray(value)) {
+    throw new InvalidArgumentError(
+      `createMonitor: detectors must be an array of detectors, got ${describeValue(value)}.`,
+      'Pass e.g. [detectNonFinite(), detectNormAboveBound()], or leave it out for defaultDetectors().',
+    );
+  }
+  value.forEach((d: unknown, i) => {
+    const o = d as Partial<Detector> | null;
+    if (typeof o !== 'object' || o === null || typeof o.name !== 'string' || typeof o.observe !== 'function' || typeof o.reset !== 'function') {
+      throw new InvalidArgumentError(
+        `createMonitor: detectors[${i}] is not a detector (an object with a name, observe(step) and reset()), got ${describeValue(d)}.`,
+        'Call the factory: detectNormAboveBound(), not detectNormAboveBound.',
+      );
+    }
+  });
+  return value as readonly Detector[];
+}
+
+/** A step record as `observe` needs it; anything else would fail inside a detector with a TypeError. */
+function checkStep(step: unknown): asserts step is StepStatistics {
+  const s = step as Partial<StepStatistics> | null;
+  if (typeof s !== 'object' || s === null || !Array.isArray(s.layers) || typeof s.preClipNorm !== 'number') {
+    throw new InvalidArgumentError(
+      `monitor.observe: expected one step's statistics (an object with step, layers, preClipNorm, ...), got ${describeValue(step)}.`,
+      "Pass what guard's onStep or gradientStats(...) produce, plus step, loss, preClipNorm, postClipNorm, scale and skipped.",
+    );
+  }
+  checkNumber('monitor.observe', 'step.step', s.step, { min: 0, integer: true });
 }

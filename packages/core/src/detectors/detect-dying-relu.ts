@@ -1,6 +1,6 @@
 import { ADVICE } from '../advice';
 import type { Detector } from '../detector';
-import { checkNumber } from '../errors';
+import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
 
 export interface DetectDyingReluOptions {
@@ -20,6 +20,7 @@ export interface DetectDyingReluOptions {
  */
 export function detectDyingRelu(options: DetectDyingReluOptions = {}): Detector {
   const where = 'detectDyingRelu';
+  checkOptions(where, options, ['zeroFraction', 'patience', 'minSize']);
   const zeroFraction = checkNumber(where, 'zeroFraction', options.zeroFraction ?? 0.7, { exclusiveMin: 0, max: 1 });
   const patience = checkNumber(where, 'patience', options.patience ?? 10, { min: 1, integer: true });
   const minSize = checkNumber(where, 'minSize', options.minSize ?? 16, { min: 1, integer: true });

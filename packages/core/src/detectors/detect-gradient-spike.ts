@@ -1,6 +1,6 @@
 import { ADVICE } from '../advice';
 import type { Detector } from '../detector';
-import { checkNumber } from '../errors';
+import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
 import { createLayerTracker, describeAttribution } from './layer-attribution';
 
@@ -45,6 +45,7 @@ const LOSS_ALPHA = 0.9;
  */
 export function detectGradientSpike(options: DetectGradientSpikeOptions = {}): Detector {
   const where = 'detectGradientSpike';
+  checkOptions(where, options, ['zThreshold', 'alpha', 'warmup', 'minRelativeStd', 'window', 'warningZ', 'minWarningNorm']);
   const zThreshold = checkNumber(where, 'zThreshold', options.zThreshold ?? 2.5, { exclusiveMin: 0 });
   const alpha = checkNumber(where, 'alpha', options.alpha ?? 0.97, { exclusiveMin: 0, max: 0.9999 });
   const warmup = checkNumber(where, 'warmup', options.warmup ?? 25, { min: 1, integer: true });

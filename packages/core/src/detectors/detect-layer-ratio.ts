@@ -1,6 +1,6 @@
 import { ADVICE } from '../advice';
 import type { Detector, Finding } from '../detector';
-import { checkNumber } from '../errors';
+import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
 import type { LayerStatistics } from '../run-log/statistics';
 
@@ -26,6 +26,7 @@ export interface DetectLayerRatioOptions {
  */
 export function detectLayerRatio(options: DetectLayerRatioOptions = {}): Detector {
   const where = 'detectLayerRatio';
+  checkOptions(where, options, ['explodingRatio', 'vanishingRatio', 'vanishingNorm', 'patience', 'criticalRatio']);
   const explodingRatio = checkNumber(where, 'explodingRatio', options.explodingRatio ?? 70, { exclusiveMin: 0 });
   const vanishingRatio = checkNumber(where, 'vanishingRatio', options.vanishingRatio ?? 1e-3, { exclusiveMin: 0 });
   const vanishingNorm = checkNumber(where, 'vanishingNorm', options.vanishingNorm ?? 1e-4, { exclusiveMin: 0 });

@@ -1,6 +1,6 @@
 import { ADVICE } from '../advice';
 import type { Detector, Finding } from '../detector';
-import { checkNumber } from '../errors';
+import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
 
 export interface DetectLossDivergenceOptions {
@@ -34,6 +34,7 @@ export interface DetectLossDivergenceOptions {
  */
 export function detectLossDivergence(options: DetectLossDivergenceOptions = {}): Detector {
   const where = 'detectLossDivergence';
+  checkOptions(where, options, ['alpha', 'warmup', 'factor', 'window', 'trendRise', 'undoneShare']);
   const alpha = checkNumber(where, 'alpha', options.alpha ?? 0.9, { min: 0, max: 0.9999 });
   const warmup = checkNumber(where, 'warmup', options.warmup ?? 20, { min: 1, integer: true });
   const factor = checkNumber(where, 'factor', options.factor ?? 3, { exclusiveMin: 1 });

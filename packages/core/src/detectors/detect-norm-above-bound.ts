@@ -1,6 +1,6 @@
 import { adviceFor, wasClipped } from '../advice';
 import type { Detector } from '../detector';
-import { checkNumber } from '../errors';
+import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
 import { createLayerTracker, describeAttribution } from './layer-attribution';
 
@@ -25,6 +25,7 @@ export interface DetectNormAboveBoundOptions {
  */
 export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}): Detector {
   const where = 'detectNormAboveBound';
+  checkOptions(where, options, ['bound', 'patience', 'warningFactor', 'criticalFactor']);
   const bound = checkNumber(where, 'bound', options.bound ?? 1, { exclusiveMin: 0 });
   const patience = checkNumber(where, 'patience', options.patience ?? 10, { min: 1, integer: true });
   const warningFactor = checkNumber(where, 'warningFactor', options.warningFactor ?? 10, { min: 1 });

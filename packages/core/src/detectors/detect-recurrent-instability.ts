@@ -1,6 +1,6 @@
 import { ADVICE, adviceFor, wasClipped } from '../advice';
 import { type Detector, type Finding, SEVERITY_RANK } from '../detector';
-import { checkNumber } from '../errors';
+import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
 import type { RecurrentStatistics } from '../run-log/statistics';
 import { explainRadius, isGated } from './recurrent-risk';
@@ -44,6 +44,7 @@ export interface DetectRecurrentInstabilityOptions {
  */
 export function detectRecurrentInstability(options: DetectRecurrentInstabilityOptions = {}): Detector {
   const where = 'detectRecurrentInstability';
+  checkOptions(where, options, ['maxRadius', 'tolerance', 'minGrowth', 'criticalNorm', 'vanishingBound']);
   const maxRadius = checkNumber(where, 'maxRadius', options.maxRadius ?? 1, { exclusiveMin: 0 });
   const tolerance = checkNumber(where, 'tolerance', options.tolerance ?? 0.01, { min: 0 });
   const minGrowth = checkNumber(where, 'minGrowth', options.minGrowth ?? 10, { min: 1 });

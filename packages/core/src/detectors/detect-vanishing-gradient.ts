@@ -1,6 +1,6 @@
 import { ADVICE } from '../advice';
 import type { Detector } from '../detector';
-import { checkNumber } from '../errors';
+import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
 
 export interface DetectVanishingGradientOptions {
@@ -22,6 +22,7 @@ export interface DetectVanishingGradientOptions {
  */
 export function detectVanishingGradient(options: DetectVanishingGradientOptions = {}): Detector {
   const where = 'detectVanishingGradient';
+  checkOptions(where, options, ['floor', 'patience', 'convergedLoss']);
   const floor = checkNumber(where, 'floor', options.floor ?? 1e-7, { exclusiveMin: 0 });
   const patience = checkNumber(where, 'patience', options.patience ?? 10, { min: 1, integer: true });
   const convergedLoss = checkNumber(where, 'convergedLoss', options.convergedLoss ?? 1e-6, { min: 0 });

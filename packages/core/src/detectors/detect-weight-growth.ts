@@ -1,6 +1,6 @@
 import { ADVICE } from '../advice';
 import type { Detector, Finding } from '../detector';
-import { checkNumber } from '../errors';
+import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
 
 export interface DetectWeightGrowthOptions {
@@ -31,6 +31,7 @@ export interface DetectWeightGrowthOptions {
  */
 export function detectWeightGrowth(options: DetectWeightGrowthOptions = {}): Detector {
   const where = 'detectWeightGrowth';
+  checkOptions(where, options, ['factor', 'criticalFactor', 'window', 'steadyFactor']);
   const factor = checkNumber(where, 'factor', options.factor ?? 10, { exclusiveMin: 1 });
   const criticalFactor = checkNumber(where, 'criticalFactor', options.criticalFactor ?? 1000, { min: factor });
   const window = checkNumber(where, 'window', options.window ?? 50, { min: 2, integer: true });
