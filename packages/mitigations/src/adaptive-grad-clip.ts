@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNumber } from '@gradguard/core';
+import { checkNumber, checkOptions } from '@gradguard/core';
 import { paramFor } from './internal';
 import type { EmptyState, GradientTransformation } from './transformation';
 
@@ -41,6 +41,7 @@ export function unitwiseNorm(x: tf.Tensor): tf.Tensor {
  */
 export function adaptiveGradClip(clipping: number, options: AdaptiveGradClipOptions = {}): GradientTransformation<EmptyState> {
   checkNumber('adaptiveGradClip', 'clipping', clipping, { exclusiveMin: 0 });
+  checkOptions('adaptiveGradClip', options, ['eps']);
   const eps = checkNumber('adaptiveGradClip', 'eps', options.eps ?? 1e-3, { exclusiveMin: 0 });
   return {
     name: 'adaptiveGradClip',

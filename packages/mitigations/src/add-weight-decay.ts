@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNumber } from '@gradguard/core';
+import { InvalidArgumentError, checkNumber, checkOptions, describeValue } from '@gradguard/core';
 import { paramFor } from './internal';
 import type { EmptyState, GradientTransformation } from './transformation';
 
@@ -22,9 +22,13 @@ export interface AddWeightDecayOptions {
  * Non-finite gradients stay non-finite; a non-finite weight makes its gradient non-finite.
  */
 export function addWeightDecay(options: AddWeightDecayOptions): GradientTransformation<EmptyState> {
-  const l1 = checkNumber('addWeightDecay', 'l1', options?.l1 ?? 0, { min: 0 });
-  const l2 = checkNumber('addWeightDecay', 'l2', options?.l2 ?? 0, { min: 0 });
-  const include = options?.include ?? (() => true);
+  if (options === undefined) {
+    throw new InvalidArgumentError('addWeightDecay: options are required, got undefined.', 'Pass the penalty, e.g. addWeightDecay({ l2: 1e-4 }).');
+  }
+  checkOptions('addWeightDecay', options, ['l1', 'l2', 'include']);
+  const l1 = checkNumber('addWeightDecay', 'l1', options.l1 ?? 0, { min: 0 });
+  const l2 = checkNumber('addWeightDecay', 'l2', options.l2 ?? 0, { min: 0 });
+  const include = checkInclude('addWeightDecay', options.include);
   return {
     name: 'addWeightDecay',
     init: () => ({ transform: 'addWeightDecay' }),
@@ -62,7 +66,8 @@ export interface DecoupledWeightDecayOptions {
  */
 export function decoupledWeightDecay(rate: number, options: DecoupledWeightDecayOptions = {}): GradientTransformation<EmptyState> {
   checkNumber('decoupledWeightDecay', 'rate', rate, { min: 0 });
-  const include = options.include ?? (() => true);
+  checkOptions('decoupledWeightDecay', options, ['include']);
+  const include = checkInclude('decoupledWeightDecay', options.include);
   return {
     name: 'decoupledWeightDecay',
     init: () => ({ transform: 'decoupledWeightDecay' }),
@@ -75,4 +80,16 @@ export function decoupledWeightDecay(rate: number, options: DecoupledWeightDecay
       }
     },
   };
+}
+
+/** The `include` filter: a function of (name, param), or all parameters when left out. */
+function checkInclude(where: string, include: unknown): (name: string, param: tf.Tensor) => boolean {
+  if (include === undefined) return () => true;
+  if (typeof include !== 'function') {
+    throw new InvalidArgumentError(
+      `${where}: include must be a function (name, param) => boolean, got ${describeValue(include)}.`,
+      'E.g. include: (name) => !name.includes("bias") to leave biases undecayed.',
+    );
+  }
+  return include as (name: string, param: tf.Tensor) => boolean;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNumber } from '@gradguard/core';
+import { checkNumber, checkOptions } from '@gradguard/core';
 import { globalNorm, scaleAll, scaleToBound } from './internal';
 import { type GradientTransformation, type TransformState, keepState } from './transformation';
 
@@ -41,6 +41,7 @@ export interface AutoClipState extends TransformState {
  * current gradient then passes unchanged (put `skipNonFinite()` first).
  */
 export function autoClip(options: AutoClipOptions = {}): GradientTransformation<AutoClipState> {
+  checkOptions('autoClip', options, ['percentile', 'history', 'maxNorm']);
   const percentile = checkNumber('autoClip', 'percentile', options.percentile ?? 10, { min: 0, max: 100 });
   const capacity = checkNumber('autoClip', 'history', options.history ?? 1000, { min: 1, integer: true });
   const maxNorm = options.maxNorm === undefined ? Number.POSITIVE_INFINITY : checkNumber('autoClip', 'maxNorm', options.maxNorm, { exclusiveMin: 0 });

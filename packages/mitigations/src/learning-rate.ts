@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { GradguardError, type Diagnosis, type Problem, checkNumber, describeValue } from '@gradguard/core';
+import { GradguardError, type Diagnosis, type Problem, checkNumber, checkOptions, describeValue } from '@gradguard/core';
 
 /** tfjs optimizers keep `learningRate` protected; every built-in one has it as a plain number field. */
 export function readLearningRate(optimizer: tf.Optimizer): number | undefined {
@@ -78,6 +78,12 @@ const DEFAULT_ON: readonly Problem[] = ['exploding-gradient', 'gradient-spike', 
  */
 export function controlLearningRate(options: LearningRateControlOptions = {}): LearningRateControl {
   const where = 'controlLearningRate';
+  checkOptions(where, options, ['warmup', 'backoff']);
+  if (options.warmup !== undefined) checkOptions(where, options.warmup, ['steps', 'from'], 'warmup');
+  if (options.backoff !== undefined) checkOptions(where, options.backoff, ['factor', 'on', 'calmSteps', 'minScale'], 'backoff');
+  if (options.backoff?.on !== undefined && !Array.isArray(options.backoff.on)) {
+    throw new GradguardError('INVALID_ARGUMENT', `${where}: backoff.on must be an array of problems, got ${describeValue(options.backoff.on)}.`, "E.g. on: ['exploding-gradient', 'non-finite'].");
+  }
   const warmSteps = options.warmup ? checkNumber(where, 'warmup.steps', options.warmup.steps, { min: 1, integer: true }) : 0;
   const warmFrom = checkNumber(where, 'warmup.from', options.warmup?.from ?? 0, { min: 0, max: 1 });
   const b = options.backoff;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNumber } from '@gradguard/core';
+import { checkNumber, checkOptions } from '@gradguard/core';
 import { type GradientTransformation, type TensorMap, type TransformState, keepState } from './transformation';
 
 export interface SpikeClipOptions {
@@ -28,6 +28,7 @@ export interface SpikeClipState extends TransformState {
  * of v (so are infinite ones at the first step).
  */
 export function spikeClip(options: SpikeClipOptions = {}): GradientTransformation<SpikeClipState> {
+  checkOptions('spikeClip', options, ['threshold', 'beta2']);
   const threshold = checkNumber('spikeClip', 'threshold', options.threshold ?? 5000, { exclusiveMin: 0 });
   const beta2 = checkNumber('spikeClip', 'beta2', options.beta2 ?? 0.999, { min: 0, max: 1 });
   if (beta2 === 1) checkNumber('spikeClip', 'beta2', beta2, { min: 0, max: 0.999999 });

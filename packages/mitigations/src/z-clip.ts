@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { checkNumber } from '@gradguard/core';
+import { checkNumber, checkOptions } from '@gradguard/core';
 import { globalNorm, scaleAll, scaleToBound } from './internal';
 import { type GradientTransformation, type TransformState, keepState } from './transformation';
 
@@ -44,6 +44,7 @@ export interface ZClipState extends TransformState {
  * first) nor allowed into the statistics. If σ is 0 any norm above μ is clipped to μ.
  */
 export function zClip(options: ZClipOptions = {}): GradientTransformation<ZClipState> {
+  checkOptions('zClip', options, ['zThreshold', 'alpha', 'warmup', 'maxNorm']);
   const zThreshold = checkNumber('zClip', 'zThreshold', options.zThreshold ?? 2.5, { exclusiveMin: 0 });
   const alpha = checkNumber('zClip', 'alpha', options.alpha ?? 0.97, { min: 0, max: 1 });
   const warmup = checkNumber('zClip', 'warmup', options.warmup ?? 25, { min: 1, integer: true });
