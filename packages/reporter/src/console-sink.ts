@@ -2,6 +2,7 @@ import { styleText } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { DiagnosisRecord, EndRecord, HeaderRecord, StepRecord } from '@gradguard/core/run-log';
 import { formatNumber as fmt, table } from './format';
+import { checkRecord } from './check-arguments';
 import type { RunSink } from './sink';
 
 export interface ConsoleSinkOptions {
@@ -56,6 +57,7 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): RunSink {
 
   return {
     header(h) {
+      checkRecord('consoleSink.header', 'header', h);
       header = h;
       const m = h.model ? `${h.model.name} (${h.model.params.toLocaleString('en-US')} params)` : 'training';
       out(paint('bold', `▶ ${label}${h.name}`) + paint('dim', ` — ${m}${h.backend ? ` on ${h.backend}` : ''}`));
@@ -75,11 +77,13 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): RunSink {
       }
     },
     step(s) {
+      checkRecord('consoleSink.step', 'step', s);
       last = s;
       if (bar) bar.update(s.step + 1, { stats: line(s) });
       else if ((s.step + 1) % every === 0 || s.step === 0) out(`  step ${String(s.step + 1).padStart(4)}${total ? `/${total}` : ''}  ${line(s)}`);
     },
     diagnosis(d) {
+      checkRecord('consoleSink.diagnosis', 'diagnosis', d);
       const where = d.layer ? ` in layer "${d.layer}"` : '';
       const head = `${ICON[d.severity]} step ${d.step} ${d.severity} ${d.problem}${where} (${d.phase})`;
       const style = d.severity === 'critical' ? 'red' : d.severity === 'warning' ? 'yellow' : 'green';
@@ -87,6 +91,7 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): RunSink {
       print([`  ${paint(style, head)}`, `      ${d.message}`, ...advice].join('\n'));
     },
     end(e: EndRecord) {
+      checkRecord('consoleSink.end', 'end', e);
       if (bar) {
         bar.stop();
         bar = undefined;

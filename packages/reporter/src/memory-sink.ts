@@ -1,4 +1,5 @@
 import type { DiagnosisRecord, HeaderRecord, RunLog, StepRecord } from '@gradguard/core/run-log';
+import { checkRecord } from './check-arguments';
 import type { RunSink } from './sink';
 
 export interface MemorySink extends RunSink {
@@ -18,15 +19,19 @@ export function createMemorySink(): MemorySink {
       return { header, steps, diagnoses, end, truncated: false };
     },
     header(h) {
+      checkRecord('memorySink.header', 'header', h);
       header = h;
     },
     step(s) {
+      checkRecord('memorySink.step', 'step', s);
       steps.push(s);
     },
     diagnosis(d) {
+      checkRecord('memorySink.diagnosis', 'diagnosis', d);
       diagnoses.push(d);
     },
     end(e) {
+      checkRecord('memorySink.end', 'end', e);
       end = e;
     },
   };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { type RunLog, RunLogError, parseRunLog } from '@gradguard/core/run-log';
 import { type ChartAssets, type HtmlReportOptions, renderHtmlReport } from './html-report';
 import { createJsonlSink } from './jsonl';
+import { checkRecord } from './check-arguments';
 import type { RunSink } from './sink';
 import { encodeTensorBoardEvent, encodeTfRecord, fileVersionEvent, stepToTensorBoardEvent, tensorBoardFileName } from './tensorboard';
 
@@ -124,6 +125,7 @@ export function createTensorBoardSink(dir: string, options: TensorBoardSinkOptio
       return path;
     },
     header(h) {
+      checkRecord('tensorBoardSink.header', 'header', h);
       started = Date.parse(h.startedAt);
       const name = (): string => tensorBoardFileName(Math.floor(started / 1000), options.host ?? hostname(), process.pid, eventFiles++);
       try {
@@ -143,6 +145,7 @@ export function createTensorBoardSink(dir: string, options: TensorBoardSinkOptio
       write(encodeTfRecord(encodeTensorBoardEvent(fileVersionEvent(h))));
     },
     step(s) {
+      checkRecord('tensorBoardSink.step', 'step', s);
       write(encodeTfRecord(encodeTensorBoardEvent(stepToTensorBoardEvent(s, (started + s.time) / 1000))));
     },
     diagnosis() {},

@@ -1,5 +1,7 @@
 import type { Diagnosis, EndRecord, StepStatistics } from '@gradguard/core/run-log';
 import { type ModelSummary, type SummarizableModel, makeHeader, summarizeModel, toDiagnosisRecord, toStepRecord } from './records';
+import { InvalidArgumentError, checkOptions, describeValue } from '@gradguard/core/run-log';
+import { checkConfig, checkFunction, checkSink } from './check-arguments';
 import type { RunSink } from './sink';
 
 /** What a recorder can watch: a guarded optimizer (structural, so the reporter does not depend on mitigations). */
@@ -42,6 +44,7 @@ function isSummary(m: SummarizableModel | ModelSummary): m is ModelSummary {
  * and an end record. A sink that throws does not stop the others; the first error is rethrown by `end`.
  */
 export function createRecorder(options: RecorderOptions): Recorder {
+  checkRecorderOptions(options);
   const now = options.now ?? Date.now;
   const started = now();
   const runId = options.runId ?? `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${Math.random().toString(36).slice(2, 8)}`;
@@ -74,6 +77,7 @@ export function createRecorder(options: RecorderOptions): Recorder {
       return steps;
     },
     step(stats) {
+      checkStats('recorder.step', stats, 'the statistics of one step (StepStatistics), e.g. from guard\'s onStep');
       if (ended) return;
       steps++;
       if (stats.loss !== undefined) lastLoss = stats.loss;
@@ -81,11 +85,18 @@ export function createRecorder(options: RecorderOptions): Recorder {
       each((s) => s.step(r));
     },
     diagnosis(d) {
+      checkStats('recorder.diagnosis', d, "a diagnosis, e.g. from the monitor's subscribe");
       if (ended) return;
       const r = toDiagnosisRecord(d);
       each((s) => s.diagnosis(r));
     },
     watch(source) {
+      if (typeof (source as Partial<Watchable> | null)?.onStep !== 'function') {
+        throw new InvalidArgumentError(
+          `recorder.watch: expected a guarded optimizer (with onStep), got ${describeValue(source)}.`,
+          'Pass the optimizer guard(...) returned.',
+        );
+      }
       const offStep = source.onStep((s) => this.step(s));
       const offDiag = source.monitor?.subscribe((d) => this.diagnosis(d));
       return () => {
@@ -116,4 +127,34 @@ export function createRecorder(options: RecorderOptions): Recorder {
       if (failure !== undefined) throw failure;
     },
   };
+}
+
+const RECORDER_OPTIONS = ['name', 'sinks', 'model', 'backend', 'config', 'runId', 'now'] as const;
+
+function checkRecorderOptions(options: RecorderOptions): void {
+  const where = 'createRecorder';
+  if (options === undefined) {
+    throw new InvalidArgumentError(`${where}: options are required, got undefined.`, "Pass { name: 'my-run', sinks: [createJsonlFileSink('run.jsonl')] }.");
+  }
+  checkOptions(where, options, RECORDER_OPTIONS);
+  if (typeof options.name !== 'string' || options.name === '') {
+    throw new InvalidArgumentError(`${where}: name must be a non-empty string, got ${describeValue(options.name)}.`, "Name the run, e.g. name: 'mlp-adam'.");
+  }
+  if (!Array.isArray(options.sinks)) {
+    throw new InvalidArgumentError(`${where}: sinks must be an array of sinks, got ${describeValue(options.sinks)}.`, 'Pass e.g. sinks: [createMemorySink()].');
+  }
+  options.sinks.forEach((s, i) => checkSink(where, `sinks[${i}]`, s));
+  if (options.config !== undefined) checkConfig(where, options.config);
+  for (const key of ['backend', 'runId'] as const) {
+    const v = options[key];
+    if (v !== undefined && typeof v !== 'string') throw new InvalidArgumentError(`${where}: ${key} must be a string, got ${describeValue(v)}.`);
+  }
+  checkFunction(where, 'now', options.now, 'Pass a clock in milliseconds such as () => Date.now(), or leave it out.', true);
+}
+
+function checkStats(where: string, value: unknown, what: string): void {
+  const v = value as { step?: unknown } | null;
+  if (typeof v !== 'object' || v === null || !(typeof v.step === 'number' && Number.isInteger(v.step) && v.step >= 0)) {
+    throw new InvalidArgumentError(`${where}: expected ${what} with an integer step >= 0, got ${describeValue(value)}.`, 'Or let recorder.watch(optimizer) feed it.');
+  }
 }

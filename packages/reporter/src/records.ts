@@ -6,6 +6,7 @@ import {
   type StepRecord,
   type StepStatistics,
 } from '@gradguard/core/run-log';
+import { checkConfig } from './check-arguments';
 
 /** The parts of a tfjs LayersModel a summary reads (structural: the reporter never loads tfjs). */
 export interface SummarizableModel {
@@ -100,6 +101,7 @@ export function makeHeader(options: {
   model?: ModelSummary;
   config?: Record<string, unknown>;
 }): HeaderRecord {
+  if (options.config !== undefined) checkConfig('makeHeader', options.config);
   return {
     type: 'header',
     version: RUN_LOG_VERSION,

@@ -1,4 +1,5 @@
 import { type RunLog, type StepRecord, formatNumber as fmt } from '@gradguard/core/run-log';
+import { checkRunLog, checkTolerance } from './check-arguments';
 import { clipBoundOf } from './clip-bound';
 import { DISPLAY_LIMITS, truncateText } from './limits';
 
@@ -105,9 +106,12 @@ export interface RunDivergence {
 /**
  * The first step at which two runs part ways: one went non-finite and the other did not, or their loss or pre-clip
  * global norm differ by more than `rtol` relative. Two runs from the same seed and data agree up to the first update
- * that a mitigation changed, so this finds where the mitigation started to matter.
+ * that a mitigation changed, so this finds where the mitigation started to matter. `rtol` must be a finite number >= 0.
  */
 export function findDivergence(a: RunLog, b: RunLog, rtol = 1e-3): RunDivergence {
+  checkRunLog('findDivergence', 'a', a);
+  checkRunLog('findDivergence', 'b', b);
+  checkTolerance('findDivergence', 'rtol', rtol);
   const byStep = new Map(b.steps.map((s) => [s.step, s]));
   const differs = (x: number | null, y: number | null): boolean => {
     if (x === null || y === null) return false;

@@ -6,6 +6,6 @@ export type { RunLog } from './codec';
 export { PROBLEMS, SEVERITIES, PHASES, REMEDIES } from './diagnosis';
 export type { Problem, Severity, Phase, Remedy, Advice, Diagnosis } from './diagnosis';
 export type { VariableStatistics, LayerStatistics, RecurrentStatistics, GradientStatistics, StepStatistics } from './statistics';
-export { GradguardError, RunLogError, InvalidArgumentError } from '../errors';
+export { GradguardError, RunLogError, InvalidArgumentError, checkNumber, checkOptions, describeValue } from '../errors';
 export type { GradguardErrorCode } from '../errors';
 export { formatNumber } from '../format';
