@@ -189,27 +189,14 @@ function hostKernel(grads: tf.NamedTensorMap, r: Resolved, view: HostView): Raw 
     if (plan.sizes[i] === 0) continue;
     const a = view(grads[plan.names[i]!]!);
     if (a === undefined) return undefined;
-    let sq = 0;
-    let mx = 0;
-    let bad = 0;
-    let zeros = 0;
-    const h = histograms && e2 ? plan.groupOf[i]! * bins : -1;
-    for (let j = 0; j < a.length; j++) {
-      const v = a[j]!;
-      const s2 = v * v;
-      sq += s2;
-      if (s2 > mx) mx = s2;
-      if (v === 0) zeros++;
-      else if (!(s2 < Number.POSITIVE_INFINITY)) bad++; // NaN and ±Infinity (finite squares of float32 never overflow float64)
-      if (h >= 0) {
-        const b = h + binOf(e2!, s2);
-        histograms![b] = histograms![b]! + 1;
+    gradientPass(a, rows, o);
+    if (histograms && e2) {
+      const h = plan.groupOf[i]! * bins;
+      for (let j = 0; j < a.length; j++) {
+        const b = h + binOf(e2, a[j]! * a[j]!);
+        histograms[b] = histograms[b]! + 1;
       }
     }
-    rows[o + F_SQ] = sq;
-    rows[o + F_BAD] = bad;
-    rows[o + F_ZERO] = zeros;
-    rows[o + F_MAXSQ] = mx;
     const w = r.weights[i];
     if (w !== undefined) {
       const wa = view(w);
@@ -226,10 +213,63 @@ function hostKernel(grads: tf.NamedTensorMap, r: Resolved, view: HostView): Raw 
   return { rows, histograms };
 }
 
+/**
+ * Σg², max g² and the zero count of one buffer into `rows` at `o`; the non-finite count only when Σg² says there is
+ * one (NaN or +Infinity), in a second loop. Two lanes of accumulators: the loop runs at about 1 ns per entry.
+ * (Squares of float32 values never overflow float64, so Σg² is +Infinity only through an infinite entry.)
+ */
+function gradientPass(a: Float32Array, rows: Float64Array, o: number): void {
+  let s0 = 0;
+  let s1 = 0;
+  let m0 = 0;
+  let m1 = 0;
+  let zeros = 0;
+  const n = a.length;
+  let j = 0;
+  for (; j + 1 < n; j += 2) {
+    const x = a[j]!;
+    const y = a[j + 1]!;
+    const p = x * x;
+    const q = y * y;
+    s0 += p;
+    s1 += q;
+    if (p > m0) m0 = p;
+    if (q > m1) m1 = q;
+    if (x === 0) zeros++;
+    if (y === 0) zeros++;
+  }
+  if (j < n) {
+    const x = a[j]!;
+    const p = x * x;
+    s0 += p;
+    if (p > m0) m0 = p;
+    if (x === 0) zeros++;
+  }
+  const sq = s0 + s1;
+  let bad = 0;
+  if (!(sq < Number.POSITIVE_INFINITY)) for (let k = 0; k < n; k++) if (!Number.isFinite(a[k]!)) bad++;
+  rows[o + F_SQ] = sq;
+  rows[o + F_BAD] = bad;
+  rows[o + F_ZERO] = zeros;
+  rows[o + F_MAXSQ] = m0 > m1 ? m0 : m1;
+}
+
+/** Σx² of one buffer, four lanes. */
 function sumSquares(a: Float32Array): number {
-  let s = 0;
-  for (let j = 0; j < a.length; j++) s += a[j]! * a[j]!;
-  return s;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  const n = a.length;
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    s0 += a[j]! * a[j]!;
+    s1 += a[j + 1]! * a[j + 1]!;
+    s2 += a[j + 2]! * a[j + 2]!;
+    s3 += a[j + 3]! * a[j + 3]!;
+  }
+  for (; j < n; j++) s0 += a[j]! * a[j]!;
+  return s0 + s1 + s2 + s3;
 }
 
 /** Number of squared edges <= s2 (searchSorted 'right'); NaN counts below the first edge, as on the device. */
