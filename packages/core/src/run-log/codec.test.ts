@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { encodeRunLogRecord, parseRunLog, parseRunLogRecord } from './codec';
+import { MAX_SKIPPED_LINES, encodeRunLogRecord, parseRunLog, parseRunLogRecord } from './codec';
 import { RUN_LOG_VERSION, type RunLogRecord } from './schema';
 
 const header: RunLogRecord = {
@@ -89,5 +89,49 @@ describe('run-log codec', () => {
     expect(() => parseRunLog(encodeRunLogRecord(stepRec(0, 1)) + '\n')).toThrow(/first record must be the header/);
     const future = encodeRunLogRecord({ ...header, version: RUN_LOG_VERSION + 1 } as RunLogRecord);
     expect(() => parseRunLog(future + '\n')).toThrow(/upgrade @gradguard\/core/);
+  });
+
+  it('rejects a step out of order or repeated with its line number, and a bad line in the middle', () => {
+    const lines = (...rs: (RunLogRecord | string)[]) => rs.map((r) => (typeof r === 'string' ? r : encodeRunLogRecord(r))).join('\n') + '\n';
+    expect(() => parseRunLog(lines(header, stepRec(0, 1), stepRec(1, 1), stepRec(1, 1)))).toThrow(/line 4: step 1 appears twice \(a duplicate step\)/);
+    expect(() => parseRunLog(lines(header, stepRec(0, 1), stepRec(2, 1), stepRec(1, 1)))).toThrow(/line 4: step 1 comes after step 2 \(steps out of order\)/);
+    expect(() => parseRunLog(lines(header, stepRec(0, 1), '{"type":"st', stepRec(1, 1)))).toThrow(/line 3: not JSON: .*use the salvage option/);
+    expect(() => parseRunLog(lines(header, stepRec(0, 1), header))).toThrow(/line 3: a second header record/);
+    // Steps that skip numbers (statsEvery) are in order.
+    expect(parseRunLog(lines(header, stepRec(0, 1), stepRec(10, 1), stepRec(20, 1))).steps.map((s) => s.step)).toEqual([0, 10, 20]);
+  });
+
+  it('salvage: keeps the valid lines around bad ones and says which it skipped and why', () => {
+    const text =
+      [
+        encodeRunLogRecord(header),
+        encodeRunLogRecord(stepRec(0, 1)),
+        'garbage \u001b[2J',
+        JSON.stringify({ ...stepRec(1, 1), skipped: 'no' }),
+        encodeRunLogRecord(stepRec(1, 2)),
+        encodeRunLogRecord(stepRec(1, 3)),
+        encodeRunLogRecord(stepRec(0, 4)),
+        encodeRunLogRecord(header),
+        encodeRunLogRecord(stepRec(2, 5)),
+      ].join('\n') + '\n' + encodeRunLogRecord(stepRec(3, 6)).slice(0, 20);
+    const log = parseRunLog(text, { salvage: true });
+    expect(log.steps.map((s) => [s.step, s.loss])).toEqual([[0, 1], [1, 2], [2, 5]]);
+    expect(log.truncated).toBe(true); // a cut-off last line is still the killed-run case, not a skipped line
+    expect(log.skipped!.count).toBe(5);
+    expect(log.skipped!.lines.map((l) => l.line)).toEqual([3, 4, 6, 7, 8]);
+    expect(log.skipped!.lines.map((l) => l.reason)).toEqual([
+      'not JSON: "garbage \\u001b[2J".',
+      expect.stringMatching(/^invalid run-log record at skipped: /),
+      'step 1 appears twice (a duplicate step).',
+      'step 0 comes after step 1 (steps out of order).',
+      'a second header record: one run log holds one run.',
+    ]);
+    // Without salvage the same text is rejected at the first bad line.
+    expect(() => parseRunLog(text)).toThrow(/^line 3: not JSON/);
+    // Salvage reads around bad records, not around a file that is no run log, and keeps the count past the detail.
+    expect(() => parseRunLog('junk\nmore junk\n', { salvage: true })).toThrow(/no valid header record/);
+    const many = parseRunLog(encodeRunLogRecord(header) + '\n' + 'x\n'.repeat(MAX_SKIPPED_LINES + 50), { salvage: true });
+    expect(many.skipped).toMatchObject({ count: MAX_SKIPPED_LINES + 50 });
+    expect(many.skipped!.lines).toHaveLength(MAX_SKIPPED_LINES);
   });
 });
