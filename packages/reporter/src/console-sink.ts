@@ -1,7 +1,7 @@
 import { styleText } from 'node:util';
 import cliProgress from 'cli-progress';
 import type { DiagnosisRecord, EndRecord, HeaderRecord, StepRecord } from '@gradguard/core/run-log';
-import { formatNumber as fmt, table } from './format';
+import { escapeControlChars as esc, formatNumber as fmt, table } from './format';
 import { checkRecord } from './check-arguments';
 import type { RunSink } from './sink';
 
@@ -30,7 +30,7 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): RunSink {
   const tty = Boolean(stream.isTTY);
   const color = options.color ?? (tty && !process.env.NO_COLOR);
   const paint = (style: Parameters<typeof styleText>[0], s: string): string => (color ? styleText(style, s) : s);
-  const label = options.label ? `${options.label}: ` : '';
+  const label = options.label ? `${esc(options.label)}: ` : '';
   const total = options.totalSteps;
   const out = (s: string): void => {
     stream.write(`${s}\n`);
@@ -59,8 +59,9 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): RunSink {
     header(h) {
       checkRecord('consoleSink.header', 'header', h);
       header = h;
-      const m = h.model ? `${h.model.name} (${h.model.params.toLocaleString('en-US')} params)` : 'training';
-      out(paint('bold', `▶ ${label}${h.name}`) + paint('dim', ` — ${m}${h.backend ? ` on ${h.backend}` : ''}`));
+      // Names come from whoever wrote the run: escaped, so only our own styles reach the terminal.
+      const m = h.model ? `${esc(h.model.name)} (${h.model.params.toLocaleString('en-US')} params)` : 'training';
+      out(paint('bold', `▶ ${label}${esc(h.name)}`) + paint('dim', ` — ${m}${h.backend ? ` on ${esc(h.backend)}` : ''}`));
       if (tty && total) {
         bar = new cliProgress.SingleBar(
           {
@@ -84,11 +85,11 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): RunSink {
     },
     diagnosis(d) {
       checkRecord('consoleSink.diagnosis', 'diagnosis', d);
-      const where = d.layer ? ` in layer "${d.layer}"` : '';
+      const where = d.layer ? ` in layer "${esc(d.layer)}"` : '';
       const head = `${ICON[d.severity]} step ${d.step} ${d.severity} ${d.problem}${where} (${d.phase})`;
       const style = d.severity === 'critical' ? 'red' : d.severity === 'warning' ? 'yellow' : 'green';
-      const advice = d.advice.slice(0, 2).map((a) => paint('dim', `      try ${a.remedy}: ${a.detail}`));
-      print([`  ${paint(style, head)}`, `      ${d.message}`, ...advice].join('\n'));
+      const advice = d.advice.slice(0, 2).map((a) => paint('dim', `      try ${a.remedy}: ${esc(a.detail)}`));
+      print([`  ${paint(style, head)}`, `      ${esc(d.message)}`, ...advice].join('\n'));
     },
     end(e: EndRecord) {
       checkRecord('consoleSink.end', 'end', e);
@@ -115,7 +116,7 @@ export function createConsoleSink(options: ConsoleSinkOptions = {}): RunSink {
       out(
         `  ${status} after ${e.steps} steps` +
           (e.finalLoss !== undefined && e.finalLoss !== null ? `, final loss ${fmt(e.finalLoss)}` : '') +
-          (e.reason ? ` — ${e.reason}` : '') +
+          (e.reason ? ` — ${esc(e.reason)}` : '') +
           (header ? '' : ''),
       );
     },

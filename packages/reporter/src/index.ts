@@ -4,7 +4,7 @@ export type { Recorder, RecorderOptions, Watchable } from './recorder';
 export { createJsonlSink } from './jsonl';
 export { summarizeModel, toStepRecord, toDiagnosisRecord, makeHeader } from './records';
 export type { ModelSummary, SummarizableModel } from './records';
-export { table } from './format';
+export { escapeControlChars, table } from './format';
 export type { RunSink } from './sink';
 export { renderHtmlReport } from './html-report';
 export type { ChartAssets, HtmlReportOptions } from './html-report';
@@ -26,6 +26,7 @@ export {
   histogramOf,
   stepToTensorBoardEvent,
   fileVersionEvent,
+  wallTimeOf,
 } from './tensorboard';
 export type { TensorBoardEvent, TensorBoardValue, TensorBoardHistogram } from './tensorboard';
 export { createMemorySink } from './memory-sink';

@@ -2,12 +2,15 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync,
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type RunLog, RunLogError, parseRunLog } from '@gradguard/core/run-log';
+import { type RunLog, RunLogError } from '@gradguard/core/run-log';
 import { type ChartAssets, type HtmlReportOptions, renderHtmlReport } from './html-report';
 import { createJsonlSink } from './jsonl';
 import { checkRecord } from './check-arguments';
 import type { RunSink } from './sink';
-import { encodeTensorBoardEvent, encodeTfRecord, fileVersionEvent, stepToTensorBoardEvent, tensorBoardFileName } from './tensorboard';
+import { encodeTensorBoardEvent, encodeTfRecord, fileVersionEvent, stepToTensorBoardEvent, tensorBoardFileName, wallTimeOf } from './tensorboard';
+
+export { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_LOG_BYTES, readRunLogFile } from './read-run-log';
+export type { RunLogFileOptions } from './read-run-log';
 
 export { createConsoleSink } from './console-sink';
 export type { ConsoleSinkOptions } from './console-sink';
@@ -32,42 +35,28 @@ export function createJsonlFileSink(path: string, options: JsonlFileSinkOptions 
   return createJsonlSink(
     (line) => {
       if (!open) return;
-      writeSync(fd, line);
-      if (options.fsync) fsyncSync(fd);
+      try {
+        writeSync(fd, line);
+        if (options.fsync) fsyncSync(fd);
+      } catch (e) {
+        throw writeError('run log', path, e);
+      }
     },
     () => {
       if (!open) return;
       open = false;
-      closeSync(fd);
+      try {
+        closeSync(fd);
+      } catch (e) {
+        throw writeError('run log', path, e);
+      }
     },
   );
 }
 
-/**
- * Reads and validates a JSONL run log. A truncated last line (a run killed mid-write) is dropped and flagged;
- * anything else malformed throws a `RunLogError` naming the file and line.
- */
-export function readRunLogFile(path: string): RunLog {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new RunLogError(
-      code === 'ENOENT' ? `no such run log: ${path}.` : `cannot read run log ${path}: ${(e as Error).message}.`,
-      undefined,
-      code === 'ENOENT' ? 'Write one with `gradguard train --log run.jsonl` or createJsonlFileSink(path).' : undefined,
-    );
-  }
-  try {
-    return parseRunLog(text);
-  } catch (e) {
-    if (e instanceof RunLogError) {
-      const message = e.hint ? e.message.slice(0, e.message.length - e.hint.length).trimEnd() : e.message;
-      throw new RunLogError(`${path}: ${message}`, undefined, e.hint);
-    }
-    throw e;
-  }
+/** A failed write (a full disk: ENOSPC) as an error that names the file, so the user knows which disk to free. */
+function writeError(what: string, path: string, e: unknown): RunLogError {
+  return new RunLogError(`cannot write ${what} ${JSON.stringify(path)}: ${(e as Error).message}.`, undefined, 'Free space on that disk or write to another one.');
 }
 
 let assets: ChartAssets | undefined;
@@ -118,7 +107,11 @@ export function createTensorBoardSink(dir: string, options: TensorBoardSinkOptio
   let path: string | undefined;
   let started = 0;
   const write = (bytes: Uint8Array): void => {
-    if (fd !== undefined) writeSync(fd, bytes);
+    try {
+      if (fd !== undefined) writeSync(fd, bytes);
+    } catch (e) {
+      throw writeError('TensorBoard events', path!, e);
+    }
   };
   return {
     get path() {
@@ -126,7 +119,7 @@ export function createTensorBoardSink(dir: string, options: TensorBoardSinkOptio
     },
     header(h) {
       checkRecord('tensorBoardSink.header', 'header', h);
-      started = Date.parse(h.startedAt);
+      started = wallTimeOf(h.startedAt) * 1000;
       const name = (): string => tensorBoardFileName(Math.floor(started / 1000), options.host ?? hostname(), process.pid, eventFiles++);
       try {
         mkdirSync(dir, { recursive: true });
@@ -142,7 +135,7 @@ export function createTensorBoardSink(dir: string, options: TensorBoardSinkOptio
       } catch (e) {
         throw new RunLogError(`cannot write TensorBoard events to ${JSON.stringify(dir)}: ${(e as Error).message}.`, undefined, 'Pick a writable directory for --tensorboard.');
       }
-      write(encodeTfRecord(encodeTensorBoardEvent(fileVersionEvent(h))));
+      write(encodeTfRecord(encodeTensorBoardEvent(fileVersionEvent(h, started / 1000))));
     },
     step(s) {
       checkRecord('tensorBoardSink.step', 'step', s);

@@ -172,9 +172,19 @@ export function stepToTensorBoardEvent(step: StepRecord, wallTime: number): Tens
   return { wallTime, step: step.step, values };
 }
 
-/** The first record of an event file. */
-export function fileVersionEvent(header: HeaderRecord): TensorBoardEvent {
-  return { wallTime: Date.parse(header.startedAt) / 1000, step: 0, fileVersion: TENSORBOARD_FILE_VERSION };
+/** The first record of an event file; `wallTime` is the run's start (see {@link wallTimeOf}). */
+export function fileVersionEvent(header: HeaderRecord, wallTime = wallTimeOf(header.startedAt)): TensorBoardEvent {
+  return { wallTime, step: 0, fileVersion: TENSORBOARD_FILE_VERSION };
+}
+
+/**
+ * A run's start as TensorBoard's wall time (seconds since the epoch). The header's `startedAt` is any string in a log
+ * someone else wrote: one that is not a date (or lies before 1970) gives the current time, as TensorFlow's own writer
+ * uses, never NaN — which would name the file `events.out.tfevents.NaN...` and put every step at an unknown time.
+ */
+export function wallTimeOf(startedAt: string, now: () => number = Date.now): number {
+  const ms = Date.parse(startedAt);
+  return (Number.isFinite(ms) && ms >= 0 ? ms : now()) / 1000;
 }
 
 /**
