@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { escapeControlChars } from '@gradguard/reporter';
 import { BACKENDS, activateBackend } from './backend';
 import { registerBench } from './commands/bench';
 import { compare } from './commands/compare';
@@ -8,8 +9,14 @@ import { doctor } from './commands/doctor';
 import { report } from './commands/report';
 import { type TrainOptions, train } from './commands/train';
 import { EXIT, describeFailure } from './errors';
-import { intAtLeast, numberAtLeast, numberBetween, positiveNumber } from './options';
+import { byteSize, intAtLeast, numberAtLeast, numberBetween, positiveNumber } from './options';
+import type { LogReadFlags } from './read-log';
 import { ACTIVATIONS, MODELS, OPTIMIZERS, TASKS } from './zoo';
+
+// The commands that read run logs (diagnose, report, compare) share these flags.
+const SALVAGE_HELP = 'read the valid lines around bad ones (not JSON, invalid, a step out of order or repeated) and list what was skipped, instead of rejecting the log';
+const MAX_LOG_BYTES_HELP = 'refuse a run log longer than this (e.g. 1GiB); default 256MiB';
+const logFlags = (o: LogReadFlags): LogReadFlags => ({ salvage: !!o.salvage, ...(o.maxLogBytes !== undefined ? { maxLogBytes: o.maxLogBytes } : {}) });
 
 const program = new Command();
 program
@@ -23,7 +30,8 @@ program
   .addHelpText(
     'after',
     `
-Exit codes: 0 healthy · 1 problems found · 2 usage or input error.
+Exit codes: 0 healthy · 1 problems found · 2 usage or input error (including a run log that is not a regular file or
+pipe, is over --max-log-bytes, or has a bad line without --salvage).
 
 Examples:
   $ gradguard demo                                   # unguarded vs clipped SimpleRNN, side by side
@@ -108,9 +116,11 @@ program
   .description("Re-run gradguard's detectors over a saved run log and print the diagnoses with advice.")
   .argument('<run.jsonl>', 'a run log written by train, demo or createJsonlFileSink')
   .option('--json', 'print the diagnoses as JSON on stdout')
+  .option('--salvage', SALVAGE_HELP)
+  .option('--max-log-bytes <size>', MAX_LOG_BYTES_HELP, byteSize)
   .addHelpText('after', '\nExit code 1 when a warning or critical problem is found.\n\nExamples:\n  $ gradguard diagnose runs/demo-unguarded.jsonl\n  $ gradguard diagnose run.jsonl --json | jq .diagnoses')
-  .action((path: string, opts: { json?: boolean }) => {
-    process.exitCode = diagnose(path, { json: !!opts.json });
+  .action((path: string, opts: { json?: boolean } & LogReadFlags) => {
+    process.exitCode = diagnose(path, { json: !!opts.json, ...logFlags(opts) });
   });
 
 program
@@ -119,9 +129,11 @@ program
   .argument('<run.jsonl>', 'a run log')
   .requiredOption('-o, --out <report.html>', 'where to write the HTML report')
   .option('--tensorboard <dir>', 'also write TensorBoard event files into this directory')
+  .option('--salvage', SALVAGE_HELP)
+  .option('--max-log-bytes <size>', MAX_LOG_BYTES_HELP, byteSize)
   .addHelpText('after', '\nExamples:\n  $ gradguard report run.jsonl -o report.html\n  $ gradguard report run.jsonl -o report.html --tensorboard tb/ && tensorboard --logdir tb/')
-  .action((path: string, opts: { out: string; tensorboard?: string }) => {
-    process.exitCode = report(path, opts);
+  .action((path: string, opts: { out: string; tensorboard?: string } & LogReadFlags) => {
+    process.exitCode = report(path, { out: opts.out, ...(opts.tensorboard !== undefined ? { tensorboard: opts.tensorboard } : {}), ...logFlags(opts) });
   });
 
 program
@@ -131,9 +143,11 @@ program
   .argument('<b.jsonl>', 'the second run log (e.g. with a mitigation)')
   .option('--rtol <x>', 'relative difference at which two steps count as diverged', positiveNumber, 1e-3)
   .option('--json', 'print the comparison as JSON on stdout')
+  .option('--salvage', SALVAGE_HELP)
+  .option('--max-log-bytes <size>', MAX_LOG_BYTES_HELP, byteSize)
   .addHelpText('after', '\nExit code 1 when either run went non-finite or had a warning or critical problem.\n\nExamples:\n  $ gradguard compare runs/demo-unguarded.jsonl runs/demo-guarded.jsonl')
-  .action((a: string, b: string, opts: { rtol: number; json?: boolean }) => {
-    process.exitCode = compare(a, b, { rtol: opts.rtol, json: !!opts.json });
+  .action((a: string, b: string, opts: { rtol: number; json?: boolean } & LogReadFlags) => {
+    process.exitCode = compare(a, b, { rtol: opts.rtol, json: !!opts.json, ...logFlags(opts) });
   });
 
 program
@@ -172,7 +186,7 @@ async function main(): Promise<void> {
     }
     const { line, code: exit } = describeFailure(e);
     if (line) process.stderr.write(`${line}\n`);
-    if (program.opts().debug && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    if (program.opts().debug && e instanceof Error && e.stack) process.stderr.write(`${escapeControlChars(e.stack)}\n`);
     process.exitCode = exit;
   }
 }

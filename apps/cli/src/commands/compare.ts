@@ -1,11 +1,11 @@
 import { basename } from 'node:path';
 import { formatNumber as fmt } from '@gradguard/core';
-import { type RunSummary, findDivergence, summarizeRun, table, truncateText } from '@gradguard/reporter';
-import { readRunLogFile } from '@gradguard/reporter/node';
+import { type RunSummary, escapeControlChars, findDivergence, summarizeRun, table, truncateText } from '@gradguard/reporter';
 import { toJson } from '../json';
 import { EXIT } from '../errors';
+import { type LogReadFlags, readLog, skippedLinesText } from '../read-log';
 
-export interface CompareOptions {
+export interface CompareOptions extends LogReadFlags {
   readonly json?: boolean;
   /** Relative tolerance for "the runs still agree". */
   readonly rtol: number;
@@ -26,8 +26,8 @@ function verdict(a: RunSummary, b: RunSummary): string {
  * critical problem, else 0.
  */
 export function compare(pathA: string, pathB: string, o: CompareOptions): number {
-  const la = readRunLogFile(pathA);
-  const lb = readRunLogFile(pathB);
+  const la = readLog(pathA, o);
+  const lb = readLog(pathB, o);
   // Names and the transform come from the logs: cut to 200 characters (DISPLAY_LIMITS), so a huge run name cannot
   // pad every row of the table to its length.
   const a: RunSummary = { ...summarizeRun(la), name: truncateText(la.header.name) };
@@ -37,7 +37,8 @@ export function compare(pathA: string, pathB: string, o: CompareOptions): number
   const code = a.finite && b.finite && problems(a) === 0 && problems(b) === 0 ? EXIT.healthy : EXIT.problems;
   const text = verdict(a, b);
   if (o.json) {
-    process.stdout.write(toJson({ a: { log: pathA, ...a }, b: { log: pathB, ...b }, divergence, verdict: text }));
+    const skipped = (l: typeof la) => l.skipped ?? { count: 0, lines: [] };
+    process.stdout.write(toJson({ a: { log: pathA, ...a, skipped: skipped(la) }, b: { log: pathB, ...b, skipped: skipped(lb) }, divergence, verdict: text }));
     return code;
   }
   const transform = (l: typeof la) => truncateText(String(l.header.config.transform ?? '—'));
@@ -59,7 +60,10 @@ export function compare(pathA: string, pathB: string, o: CompareOptions): number
     '',
     divergence.step === null ? 'The runs agree at every shared step.' : `They part ways at step ${divergence.step}: ${divergence.reason}.`,
     text,
+    ...skippedLinesText(la, 'A: '),
+    ...skippedLinesText(lb, 'B: '),
   ];
-  process.stdout.write(`${out.join('\n')}\n`);
+  // Run names, mitigations and reasons come from the logs (table() escapes its cells; this catches the rest).
+  process.stdout.write(`${escapeControlChars(out.join('\n'))}\n`);
   return code;
 }

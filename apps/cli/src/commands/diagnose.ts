@@ -1,10 +1,10 @@
 import { type Diagnosis, createMonitor, formatNumber as fmt } from '@gradguard/core';
-import { summarizeRun, toStepStatistics } from '@gradguard/reporter';
-import { readRunLogFile } from '@gradguard/reporter/node';
+import { escapeControlChars, summarizeRun, toStepStatistics } from '@gradguard/reporter';
 import { toJson } from '../json';
 import { EXIT } from '../errors';
+import { type LogReadFlags, readLog, skippedLinesText } from '../read-log';
 
-export interface DiagnoseOptions {
+export interface DiagnoseOptions extends LogReadFlags {
   readonly json?: boolean;
 }
 
@@ -16,7 +16,7 @@ const ICON: Record<Diagnosis['severity'], string> = { critical: '✖', warning: 
  * newer rules. Exit code 1 when any warning or critical problem is found.
  */
 export function diagnose(path: string, o: DiagnoseOptions): number {
-  const log = readRunLogFile(path);
+  const log = readLog(path, o);
   const monitor = createMonitor();
   for (const s of log.steps) monitor.observe(toStepStatistics(s));
   const diagnoses = monitor.diagnoses;
@@ -29,6 +29,7 @@ export function diagnose(path: string, o: DiagnoseOptions): number {
           steps: log.steps.length,
           truncated: log.truncated,
           finished: log.end !== undefined,
+          skipped: log.skipped ?? { count: 0, lines: [] },
           firstNonFiniteStep: summary.firstNonFiniteStep,
           maxPreClipNorm: summary.maxPreClipNorm,
           healthy: problems.length === 0,
@@ -42,12 +43,14 @@ export function diagnose(path: string, o: DiagnoseOptions): number {
     `${h.name}: ${log.steps.length} steps${h.model ? ` of ${h.model.name} (${h.model.params.toLocaleString('en-US')} params)` : ''}` +
       `${log.end ? `, ${log.end.status}` : ', unfinished'}${log.truncated ? ' (last line cut off: the run was killed mid-write)' : ''}`,
   );
+  out.push(...skippedLinesText(log));
   if (diagnoses.length === 0) out.push('', `No problems found: gradients finite, largest global norm ${fmt(summary.maxPreClipNorm)}.`);
   for (const d of diagnoses) {
     out.push('', `${ICON[d.severity]} step ${d.step} ${d.severity} ${d.problem}${d.layer ? ` in layer "${d.layer}"` : ''} (${d.phase})`, `    ${d.message}`);
     for (const a of d.advice.slice(0, 3)) out.push(`    try ${a.remedy}: ${a.detail}`);
   }
   out.push('', problems.length === 0 ? 'healthy' : `${problems.length} problem${problems.length === 1 ? '' : 's'} found (exit code 1)`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  // Names and messages come from the log (the messages quote its layer names): nothing in it may drive the terminal.
+  process.stdout.write(`${escapeControlChars(out.join('\n'))}\n`);
   return problems.length === 0 ? EXIT.healthy : EXIT.problems;
 }
