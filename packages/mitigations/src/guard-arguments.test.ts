@@ -96,6 +96,6 @@ describe('checkGuardArguments: careless calls of guard(optimizer, options)', () 
   });
 
   it('lists the allowed keys in one exported constant', () => {
-    expect(GUARD_OPTION_KEYS).toEqual(['transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent']);
+    expect(GUARD_OPTION_KEYS).toEqual(['transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel']);
   });
 });

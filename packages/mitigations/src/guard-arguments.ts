@@ -5,7 +5,7 @@ import { GradguardError, checkNumber, checkOptions, describeValue } from '@gradg
  * The options `guard(optimizer, options)` accepts. Exported so that a new option is added in one place; an unknown key
  * (a misspelt `statsEvry`) is an error rather than silently ignored.
  */
-export const GUARD_OPTION_KEYS: string[] = ['transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent'];
+export const GUARD_OPTION_KEYS: string[] = ['transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel'];
 
 const ROLLBACK_KEYS = ['every', 'learningRateFactor', 'maxRollbacks'] as const;
 const RECURRENT_KEYS = ['every', 'squarings'] as const;
@@ -53,6 +53,12 @@ export function checkGuardArguments(optimizer: unknown, options: unknown): void 
         ? 'Set the rate on the optimizer (tf.train.adam(1e-3)); learningRate here takes controlLearningRate({ warmup, backoff }).'
         : 'Create one with controlLearningRate({ warmup: { steps: 100 }, backoff: {} }).',
     );
+  }
+  if (o.kernel !== undefined && o.kernel !== 'auto' && o.kernel !== 'device') {
+    throw bad(`kernel must be 'auto' or 'device', got ${describeValue(o.kernel)}.`, "Leave it out ('auto'): the fastest statistics path for the active backend.");
+  }
+  if (learningRate !== undefined && (learningRate as { needsMonitor?: boolean }).needsMonitor && monitor === undefined) {
+    throw bad('learning-rate back-off reacts to diagnoses, but no monitor was given.', 'Pass one: guard(optimizer, { monitor: createMonitor(), learningRate }), or drop `backoff`.');
   }
   checkFlagOrObject('rollback', o.rollback, ROLLBACK_KEYS, {
     every: { min: 1, integer: true },

@@ -20,6 +20,7 @@ import { type Rollback, type RollbackEvent, createRollback } from './rollback';
 import { type StopPolicy, type TerminateCallback, type TerminateOptions, createStopPolicy } from './stop-policy';
 import { type GradientTransformation, type TensorMap, type TransformState, createStepContext, disposeNew, disposeState } from './transformation';
 
+import { checkGuardArguments } from './guard-arguments';
 import type { GuardOptions, GuardedOptimizer, NamedTensor } from './guard-types';
 import { type Pending, readStep, toMap, variablesOf } from './step-record';
 
@@ -314,26 +315,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
  * await model.fit(xs, ys, { epochs: 5, callbacks: [guarded.callback()] });
  */
 export function guard(optimizer: tf.Optimizer, options: GuardOptions = {}): GuardedOptimizer {
-  if (!(optimizer instanceof tf.Optimizer)) {
-    throw new GradguardError(
-      'INVALID_ARGUMENT',
-      `guard: expected a tf.Optimizer, got ${describeValue(optimizer)}.`,
-      typeof optimizer === 'string'
-        ? `Make the optimizer first, e.g. guard(tf.train.${optimizer}(0.01)).`
-        : 'Pass an optimizer such as tf.train.adam(1e-3). If you passed one, two copies of @tensorflow/tfjs-core may be installed: dedupe them.',
-    );
-  }
-  // tf.Optimizer's Symbol.hasInstance is duck-typed (to survive duplicate tfjs copies): check the brand instead.
-  if ((optimizer as Partial<Guarded>)[GUARDED] === true) {
-    throw new GradguardError('INVALID_ARGUMENT', 'guard: the optimizer is already guarded.', 'Chain transformations with chain(...) instead of guarding twice.');
-  }
-  if (options.learningRate?.needsMonitor && options.monitor === undefined) {
-    throw new GradguardError(
-      'INVALID_ARGUMENT',
-      'guard: learning-rate back-off reacts to diagnoses, but no monitor was given.',
-      'Pass one: guard(optimizer, { monitor: createMonitor(), learningRate }), or drop `backoff`.',
-    );
-  }
+  checkGuardArguments(optimizer, options);
   return new Guarded(optimizer, options);
 }
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GradguardError, checkNumber, hostViewOf } from '@gradguard/core';
+import { GradguardError, checkNumber, checkOptions, hostViewOf } from '@gradguard/core';
 import { type GradientTransformation, type TransformState, hostFacts, keepState } from './transformation';
 
 export interface SkipNonFiniteOptions {
@@ -61,6 +61,7 @@ export class NonFiniteLimitError extends GradguardError {
  * the error surfaces at the next step, at `flush()`, or through `guarded.callback()`.
  */
 export function skipNonFinite(options: SkipNonFiniteOptions = {}): GradientTransformation<SkipNonFiniteState> {
+  checkOptions('skipNonFinite', options, ['maxConsecutive']);
   const maxConsecutive = checkNumber('skipNonFinite', 'maxConsecutive', options.maxConsecutive ?? 10, { min: 0, integer: true });
   return {
     name: 'skipNonFinite',
