@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GradguardError, checkNumber, checkOptions, describeValue } from '@gradguard/core';
+import { readLearningRate } from './learning-rate';
 
 /**
  * The options `guard(optimizer, options)` accepts. Exported so that a new option is added in one place; an unknown key
@@ -59,6 +60,12 @@ export function checkGuardArguments(optimizer: unknown, options: unknown): void 
   }
   if (learningRate !== undefined && (learningRate as { needsMonitor?: boolean }).needsMonitor && monitor === undefined) {
     throw bad('learning-rate back-off reacts to diagnoses, but no monitor was given.', 'Pass one: guard(optimizer, { monitor: createMonitor(), learningRate }), or drop `backoff`.');
+  }
+  if ((learningRate !== undefined || (o.rollback !== undefined && o.rollback !== false)) && readLearningRate(optimizer as tf.Optimizer) === undefined) {
+    throw bad(
+      `learning-rate control and rollback need an optimizer with a numeric learningRate; ${(optimizer as tf.Optimizer).getClassName()} has none.`,
+      'Use a built-in tfjs optimizer (sgd, momentum, adam, adamax, adagrad, adadelta, rmsprop), or drop `learningRate` and `rollback`.',
+    );
   }
   checkFlagOrObject('rollback', o.rollback, ROLLBACK_KEYS, {
     every: { min: 1, integer: true },

@@ -7,17 +7,17 @@ import {
   type Monitor,
   type ReadValues,
   type StepStatistics,
-  checkNumber,
   createGradientMeter,
   createReadback,
-  describeValue,
   mapVariablesToLayers,
   recurrentSpectraOnDevice,
 } from '@gradguard/core';
 import { type LearningRateControl, controlLearningRate, readLearningRate, setLearningRate } from './learning-rate';
-import { disposeSnapshot, optimizerSlots, takeSnapshot } from './optimizer-slots';
+import { applyGated, optimizerSlots } from './optimizer-slots';
 import { type Rollback, type RollbackEvent, createRollback } from './rollback';
 import { type StopPolicy, type TerminateCallback, type TerminateOptions, createStopPolicy } from './stop-policy';
+
+export { terminateOnProblem } from './stop-policy';
 import { type GradientTransformation, type TensorMap, type TransformState, createStepContext, disposeNew, disposeState } from './transformation';
 
 import { checkGuardArguments } from './guard-arguments';
@@ -66,21 +66,11 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.transform = options.transform;
     this.monitor = options.monitor;
     this.kernel = options.kernel ?? 'auto';
-    this.statsEvery = checkNumber('guard', 'statsEvery', options.statsEvery ?? 1, { min: 1, integer: true });
+    this.statsEvery = options.statsEvery ?? 1; // every option was checked by checkGuardArguments
     const rec = options.recurrent === true ? {} : options.recurrent || undefined;
-    this.recurrent = rec && {
-      every: checkNumber('guard', 'recurrent.every', rec.every ?? 1, { min: 1, integer: true }),
-      ...(rec.squarings !== undefined ? { squarings: rec.squarings } : {}),
-    };
+    this.recurrent = rec && { every: rec.every ?? 1, ...(rec.squarings !== undefined ? { squarings: rec.squarings } : {}) };
     const rb = options.rollback === true ? {} : options.rollback === false ? undefined : options.rollback;
     this.control = options.learningRate ?? (rb ? controlLearningRate() : undefined);
-    if (this.control && readLearningRate(inner) === undefined) {
-      throw new GradguardError(
-        'INVALID_ARGUMENT',
-        `guard: learning-rate control and rollback need an optimizer with a numeric learningRate; ${inner.getClassName()} has none.`,
-        'Use a built-in tfjs optimizer (sgd, momentum, adam, adamax, adagrad, adadelta, rmsprop), or drop `learningRate` and `rollback`.',
-      );
-    }
     this.rollback = rb && createRollback(rb, inner, this.control!, () => this.stepCount, () => this.baseRate);
     this.policy = createStopPolicy(() => this.flush());
     this.meter = createGradientMeter({ kernel: this.kernel });
@@ -88,30 +78,14 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     if (options.model) this.attach(options.model);
   }
 
-  get step(): number {
-    return this.stepCount;
-  }
-  get latest(): StepStatistics | undefined {
-    return this.latestStats;
-  }
-  get probes(): Readonly<Record<string, number>> {
-    return this.latestProbes;
-  }
-  get skipped(): number {
-    return this.skippedCount;
-  }
-  get rollbacks(): readonly RollbackEvent[] {
-    return this.rollback?.events ?? [];
-  }
-  get problem(): GradguardError | undefined {
-    return this.policy.problem;
-  }
-  get transformState(): TransformState | undefined {
-    return this.state;
-  }
-  override get iterations(): number {
-    return this.inner.iterations;
-  }
+  get step(): number { return this.stepCount; }
+  get latest(): StepStatistics | undefined { return this.latestStats; }
+  get probes(): Readonly<Record<string, number>> { return this.latestProbes; }
+  get skipped(): number { return this.skippedCount; }
+  get rollbacks(): readonly RollbackEvent[] { return this.rollback?.events ?? []; }
+  get problem(): GradguardError | undefined { return this.policy.problem; }
+  get transformState(): TransformState | undefined { return this.state; }
+  override get iterations(): number { return this.inner.iterations; }
 
   attach(model: LayerLike): void {
     this.layerMap = mapVariablesToLayers(model);
@@ -228,18 +202,13 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   }
 
   private apply(out: TensorMap, params: TensorMap, mask: tf.Tensor | boolean | undefined, learningRate: number | undefined): void {
-    // A mask decided on the device: gate the update on the device — every variable the step touched goes back to its
-    // old value unless the step was allowed. Slots created by this very step saw all-zero gradients, which leaves them
-    // at their initial value. (On host backends the skip is decided on the host and nothing is snapshotted.)
-    const before = typeof mask === 'object' ? takeSnapshot([...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)]) : undefined;
-    this.inner.applyGradients(out);
-    this.transform?.afterApply?.(params, this.state!, { learningRate });
-    if (before) {
-      tf.tidy(() => {
-        for (const [v, old] of before) v.assign(tf.where(mask as tf.Tensor, v, old));
-      });
-      disposeSnapshot(before);
-    }
+    const commit = (): void => {
+      this.inner.applyGradients(out);
+      this.transform?.afterApply?.(params, this.state!, { learningRate });
+    };
+    // A mask decided on the device gates the update on the device; on host backends nothing is snapshotted.
+    if (typeof mask === 'object') applyGated(mask, [...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)], commit);
+    else commit();
   }
 
   private enqueue(pending: Pending, read: Promise<ReadValues>): void {
@@ -317,16 +286,4 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
 export function guard(optimizer: tf.Optimizer, options: GuardOptions = {}): GuardedOptimizer {
   checkGuardArguments(optimizer, options);
   return new Guarded(optimizer, options);
-}
-
-/** The `model.fit` callback of a guarded optimizer: `callbacks: [terminateOnProblem(guarded)]`. Same as `guarded.callback()`. */
-export function terminateOnProblem(guarded: GuardedOptimizer, options?: TerminateOptions): TerminateCallback {
-  if ((guarded as Partial<Guarded> | undefined)?.[GUARDED] !== true) {
-    throw new GradguardError(
-      'INVALID_ARGUMENT',
-      `terminateOnProblem: expected the optimizer returned by guard(...), got ${describeValue(guarded)}.`,
-      'Wrap the optimizer first: const guarded = guard(tf.train.adam(1e-3), { model, transform }).',
-    );
-  }
-  return guarded.callback(options);
 }

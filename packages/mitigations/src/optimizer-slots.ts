@@ -36,3 +36,21 @@ export function takeSnapshot(variables: Iterable<tf.Variable>): Snapshot {
 export function disposeSnapshot(s: Snapshot): void {
   for (const [, t] of s) t.dispose();
 }
+
+/**
+ * The exact skip decided on the device: snapshots `variables` (the weights the step touches and the optimizer's
+ * slots), runs `apply`, and puts every variable back to its old value where `ok` is false — `tf.where(ok, new, old)`,
+ * without a readback. Slots created by this very step saw the gradients the skip zeroed, which leaves them at their
+ * initial value.
+ */
+export function applyGated(ok: tf.Tensor, variables: Iterable<tf.Variable>, apply: () => void): void {
+  const before = takeSnapshot(variables);
+  try {
+    apply();
+    tf.tidy(() => {
+      for (const [v, old] of before) v.assign(tf.where(ok, v, old));
+    });
+  } finally {
+    disposeSnapshot(before);
+  }
+}

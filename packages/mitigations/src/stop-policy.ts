@@ -1,4 +1,4 @@
-import { GradguardError, type LayerLike, formatNumber } from '@gradguard/core';
+import { GradguardError, type LayerLike, describeValue, formatNumber } from '@gradguard/core';
 
 /** Options of `guarded.callback()` / `terminateOnProblem`. */
 export interface TerminateOptions {
@@ -118,4 +118,16 @@ export function createStopPolicy(flush: () => Promise<void>): StopPolicy {
       };
     },
   };
+}
+
+/** The `model.fit` callback of a guarded optimizer: `callbacks: [terminateOnProblem(guarded)]`. Same as `guarded.callback()`. */
+export function terminateOnProblem(guarded: { callback(options?: TerminateOptions): TerminateCallback }, options?: TerminateOptions): TerminateCallback {
+  if ((guarded as { [key: symbol]: unknown } | undefined)?.[Symbol.for('gradguard.guarded')] !== true) {
+    throw new GradguardError(
+      'INVALID_ARGUMENT',
+      `terminateOnProblem: expected the optimizer returned by guard(...), got ${describeValue(guarded)}.`,
+      'Wrap the optimizer first: const guarded = guard(tf.train.adam(1e-3), { model, transform }).',
+    );
+  }
+  return guarded.callback(options);
 }
