@@ -22,6 +22,8 @@ describe('README example', () => {
       expect(out).toMatch(/step 0 critical exploding-gradient \[rnn\]: The global gradient norm is 1\.94e\+9/);
       expect(out).toMatch(/step 0 critical recurrent-instability \[rnn\]/);
       expect(out).toMatch(/step 1 critical non-finite \[rnn\]: 1153 of 1153 gradient entries/);
+      // Weights measured before each update: step 0's update is seen at step 1.
+      expect(out).toMatch(/step 1 critical weight-growth \[head\]: Layer "head" weight norm is 3\.20e\+7, 2\.29e\+7× its value at step 0/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
