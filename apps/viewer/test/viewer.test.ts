@@ -254,7 +254,7 @@ async function trainLive(
   const logs = await page.$$eval('[data-testid=download]', (as) =>
     Promise.all(as.map(async (a) => (await fetch((a as HTMLAnchorElement).href)).text())),
   );
-  const [unguarded, guarded] = logs.map(parseRunLog);
+  const [unguarded, guarded] = logs.map((text) => parseRunLog(text));
   // For the record, not asserted (timings are not tests): the median time between the guarded run's steps.
   const gaps = guarded!.steps.slice(1).map((s, i) => s.time - guarded!.steps[i]!.time).sort((a, b) => a - b);
   console.info(`live demo on ${backend}: ${guarded!.steps.length} guarded steps, median ${gaps[gaps.length >> 1]?.toFixed(0)} ms between steps (both runs)`);

@@ -70,6 +70,7 @@ function hostReadback(view: HostView): StepReadback {
       for (const [key, t] of tensors) {
         const f = t.dtype === 'float32' ? t : tf.cast(t, 'float32');
         // Copy: the view may be a wasm heap window that the next allocation moves, and `t` is disposed right after.
+        // eslint-disable-next-line no-restricted-properties -- host backend: kernels ran synchronously, nothing stalls
         out.set(key, Float32Array.from(view(f) ?? (f.dataSync() as Float32Array)));
         if (f !== t) f.dispose();
         t.dispose();
