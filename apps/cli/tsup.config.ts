@@ -10,5 +10,7 @@ export default defineConfig({
   platform: 'node',
   banner: { js: '#!/usr/bin/env node' },
   // tfjs stays external: one @tensorflow/tfjs-core instance, shared with the workspace packages.
-  external: [/^@tensorflow\//, /^@gradguard\//, 'webgpu'],
+  external: [/^@tensorflow\//, /^@gradguard\/(?!bench$)/, 'webgpu'],
+  // The private benchmark harness (TypeScript source, never published) is bundled into the CLI.
+  noExternal: ['@gradguard/bench'],
 });

@@ -19,7 +19,8 @@ describe('gradguard bench', () => {
     expect(healthy).toMatchObject({ scenario: 'healthy-mlp-sine', detected: [], attempts: [], detectedCorrectly: true, criterionMet: true });
     expect(j.totals).toMatchObject({ scenarios: 2, broken: 1, healthy: 1, detectionRate: 1, falseAlarmRate: 0, repairRate: 1 });
     expect(j.autotrainer).toEqual({ detectionRate: 1, falseAlarmRate: 0, repairRate: 0.978, overhead: 0.01 });
-    expect(typeof j.totals.monitorOverhead).toBe('number');
+    // The step cost comes from the harness (tooling/bench): ratios to a bare step, interleaved, so finite and > -1.
+    for (const k of ['monitorOverhead', 'skipClipOverhead']) expect(Number.isFinite(j.totals[k]) && j.totals[k] > -1).toBe(true);
   });
 
   it('prints the table side by side with AUTOTRAINER; --no-repair only detects', () => {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type AutopilotReport, autopilot, observeScenario } from '@gradguard/autopilot';
 import { type StepStatistics, formatNumber as fmt } from '@gradguard/core';
 import { clipByGlobalNorm, guard } from '@gradguard/mitigations';
@@ -43,15 +46,15 @@ export interface BenchTotals {
   readonly detectionRate: number;
   readonly falseAlarmRate: number;
   readonly repairRate: number;
-  /** Mean step time watched by the monitor (watch-only guard, every step) over the mean plain step, minus 1 (median of 5 pairs). */
-  readonly monitorOverhead: number;
   /**
-   * The same on a 6×Dense(256) MLP (50 steps of two spirals), where the step's own compute, not per-op dispatch,
-   * dominates; measured for the full suite only (null otherwise).
+   * The harness's step cost on the tiny spirals MLP (tooling/bench: `model.fit`, interleaved with a bare Adam in this
+   * process, median over rounds of the ratio), minus 1: watch-only guard with the default detectors and a JSONL log.
    */
+  readonly monitorOverhead: number;
+  /** The same with `chain(skipNonFinite(), clipByGlobalNorm(1))`. */
+  readonly skipClipOverhead: number;
+  /** The watch-only cost on the harness's 6×Dense(256) MLP; measured for the full suite only (null otherwise). */
   readonly monitorOverheadLarge: number | null;
-  /** The same 6×Dense(256) MLP watched with `statsEvery: 10` (statistics and detectors on every 10th step). */
-  readonly monitorOverheadLargeEvery10: number | null;
   readonly seconds: number;
 }
 
@@ -71,43 +74,20 @@ function pct(x: number): string {
 }
 
 /**
- * The monitor's cost on one scenario: the mean time of a training step watched by the default detectors through a
- * guard (as `observeScenario` trains it, measuring every `statsEvery`-th step) over the mean plain step, both in this
- * process, runs alternated, the first steps of each run (warm-up) left out; the median over `reps` pairs. Step times,
- * not whole-run wall times: a run also builds the model and evaluates it, and on a shared 2-core machine whole runs of
- * the same scenario vary by 2×.
+ * The training step's cost as ratios to a bare step, from the repository's harness (tooling/bench): the same model
+ * trained through `model.fit` by a bare Adam and by each guarded configuration, interleaved in rotating order in this
+ * process, the median over rounds of each round's ratio. Returns ratio − 1 per configuration.
  */
-async function measureOverhead(scenario: Scenario, reps = 5, statsEvery = 1): Promise<number> {
-  const { runScenario } = await import('@gradguard/models');
-  const warmup = Math.min(5, Math.floor(scenario.steps / 5));
-  const stepTime = async (watched: boolean): Promise<number> => {
-    let total = 0;
-    let count = 0;
-    let last = performance.now();
-    const onStep = ({ step }: { step: number }): void => {
-      const now = performance.now();
-      if (step > warmup) {
-        total += now - last;
-        count++;
-      }
-      last = now;
-    };
-    if (watched) await observeScenario(scenario, { statsEvery, onStep });
-    else await runScenario(scenario, { onStep });
-    return total / Math.max(1, count);
-  };
-  const ratios: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const plain = await stepTime(false);
-    ratios.push((await stepTime(true)) / plain);
+async function stepCost(backend: string, modelId: string, rounds: number): Promise<{ watch: number; skipClip: number }> {
+  const { getModel, measureModel } = await import('@gradguard/bench');
+  const dir = mkdtempSync(join(tmpdir(), 'gradguard-bench-'));
+  try {
+    const r = await measureModel(getModel(modelId), { backend, models: [], configs: ['bare', 'watch', 'skip+clip'], rounds }, dir);
+    const ratio = (c: string): number => r.configs.find((x) => x.config === c)!.ratio - 1;
+    return { watch: ratio('watch'), skipClip: ratio('skip+clip') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return median(ratios) - 1;
-}
-
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
@@ -149,19 +129,10 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
       scenario.expected === 'healthy' ? report.detected.length === 0 : report.detected.includes(scenario.expected);
     rows.push({ name: scenario.name, expected: scenario.expected, report, detectedCorrectly });
   }
-  bar?.update(rows.length, { name: 'measuring the monitor’s overhead' });
-  const healthyScenario = scenarios.find((s) => s.expected === 'healthy') ?? QUICK_SCENARIOS.find((s) => s.expected === 'healthy')!;
-  const monitorOverhead = await measureOverhead(healthyScenario);
+  bar?.update(rows.length, { name: 'measuring the training step’s cost' });
   const full = !o.quick && !o.only?.length;
-  const spirals = getScenario('healthy-mlp-spirals');
-  const large: Scenario = {
-    ...spirals,
-    name: 'overhead-mlp-6x256',
-    model: { kind: 'mlp', depth: 6, width: 256, activation: 'relu', kernelInitializer: { kind: 'he-normal' } },
-    steps: 60,
-  };
-  const monitorOverheadLarge = full ? await measureOverhead(large, 7) : null;
-  const monitorOverheadLargeEvery10 = full ? await measureOverhead(large, 7, 10) : null;
+  const small = await stepCost(backend.name, 'spirals', full ? 7 : 3);
+  const large = full ? await stepCost(backend.name, 'mlp-6x256', 7) : null;
   bar?.stop();
 
   let pascanu: PascanuResult | undefined;
@@ -182,7 +153,6 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
     pascanu = { clipped, unclipped, seeds, steps, sequenceLength, optimizer: reference.optimizer.name, units: (reference.model as { units: number }).units };
   }
 
-  const healthyName = healthyScenario.name;
   const broken = rows.filter((r) => r.expected !== 'healthy');
   const healthy = rows.filter((r) => r.expected === 'healthy');
   const detected = broken.filter((r) => r.detectedCorrectly);
@@ -194,9 +164,9 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
     detectionRate: rate(detected.length, broken.length),
     falseAlarmRate: healthy.length === 0 ? 0 : healthy.filter((r) => !r.detectedCorrectly).length / healthy.length,
     repairRate: rate(repaired.length, broken.length),
-    monitorOverhead,
-    monitorOverheadLarge,
-    monitorOverheadLargeEvery10,
+    monitorOverhead: small.watch,
+    skipClipOverhead: small.skipClip,
+    monitorOverheadLarge: large?.watch ?? null,
     seconds: (performance.now() - started) / 1000,
   };
   const meetsTargets =
@@ -259,11 +229,9 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
         ['detection rate', pct(totals.detectionRate), pct(AUTOTRAINER.detectionRate)],
         ['false-alarm rate', pct(totals.falseAlarmRate), pct(AUTOTRAINER.falseAlarmRate)],
         ['repair rate', o.repair ? pct(totals.repairRate) : 'not run', pct(AUTOTRAINER.repairRate)],
-        [`monitoring overhead, every step (${healthyName})`, pct(totals.monitorOverhead), `~${pct(AUTOTRAINER.overhead)}`],
+        ['monitoring overhead, every step (spirals MLP)', pct(totals.monitorOverhead), `~${pct(AUTOTRAINER.overhead)}`],
+        ['+ skipNonFinite + clipByGlobalNorm(1) (spirals MLP)', pct(totals.skipClipOverhead), ''],
         ...(totals.monitorOverheadLarge !== null ? [['monitoring overhead, every step (6×Dense(256) MLP)', pct(totals.monitorOverheadLarge), '']] : []),
-        ...(totals.monitorOverheadLargeEvery10 !== null
-          ? [['monitoring overhead, statsEvery 10 (6×Dense(256) MLP)', pct(totals.monitorOverheadLargeEvery10), '']]
-          : []),
         ['time', `${fmt(totals.seconds)} s on ${backend.name}`, '—'],
       ],
     ),
