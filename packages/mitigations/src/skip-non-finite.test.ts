@@ -178,6 +178,58 @@ describe('skipNonFinite in model.fit', () => {
   });
 });
 
+describe('the stop message says what is non-finite', () => {
+  it('a NaN loss with finite gradients does not stop the run: the weights stay finite and nothing is claimed about them', async () => {
+    const w = tf.variable(tf.tensor([1, 2]), true, 'stop_loss_only_w');
+    const model = { name: 'm', weights: [], layers: [], getClassName: () => 'Sequential', stopTraining: false };
+    const g = guard(tf.train.sgd(0.1), {});
+    const stops: GradguardError[] = [];
+    const cb = g.callback({ model, onStop: (e) => stops.push(e) });
+    // The loss's value is NaN, its gradient finite (a NaN in a term that does not depend on the weights, say).
+    const nanValueFiniteGrad = tf.customGrad(((x: tf.Tensor) => ({
+      value: tf.add(tf.sum(tf.square(x)), Number.NaN) as tf.Scalar,
+      gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.mul(x, 2)),
+    })) as unknown as Parameters<typeof tf.customGrad>[0]);
+    const seen: StepStatistics[] = [];
+    g.onStep((s) => seen.push(s));
+    for (let i = 0; i < 3; i++) {
+      await cb.onBatchBegin(i);
+      g.minimize(() => nanValueFiniteGrad(w) as tf.Scalar);
+    }
+    await cb.onTrainEnd();
+    expect(seen.map((s) => [Number.isNaN(s.loss), s.nonFinite])).toEqual([[true, 0], [true, 0], [true, 0]]);
+    expect(stops).toEqual([]);
+    expect(g.problem).toBeUndefined();
+    expect(model.stopTraining).toBe(false);
+    // SGD 0.1 on Σw²: w ← 0.8·w each step, the finite gradients applied three times.
+    const [a, b] = Array.from(await w.data());
+    expect(a).toBeCloseTo(0.8 ** 3, 6);
+    expect(b).toBeCloseTo(2 * 0.8 ** 3, 6);
+    g.dispose();
+    w.dispose();
+  });
+
+  it('NaN gradients written into the weights stop it, naming the loss, the gradients and the weights as they are', async () => {
+    const w = tf.variable(tf.tensor([1, 2]), true, 'stop_grads_w');
+    const model = { name: 'm', weights: [], layers: [], getClassName: () => 'Sequential', stopTraining: false };
+    const g = guard(tf.train.sgd(0.1), {});
+    const stops: GradguardError[] = [];
+    const cb = g.callback({ model, onStop: (e) => stops.push(e) });
+    for (let i = 0; i < 3; i++) {
+      await cb.onBatchBegin(i);
+      g.minimize(() => tf.mul(tf.sum(w), Number.NaN) as tf.Scalar);
+    }
+    await cb.onTrainEnd();
+    expect(stops).toHaveLength(1);
+    expect(stops[0]!.message).toMatch(
+      /^At step 0 the loss is NaN; 2 gradient entries are NaN\/Infinity and were applied: the weights are no longer finite and nothing can undo it\. Clip the gradients/,
+    );
+    expect(model.stopTraining).toBe(true);
+    g.dispose();
+    w.dispose();
+  });
+});
+
 describe('skipNonFinite in a custom loop', () => {
   it('the limit surfaces at flush() once, then every later step throws it', async () => {
     const w = tf.variable(tf.tensor([1, 2]), true, 'skip_limit_w');
