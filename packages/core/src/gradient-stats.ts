@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { InvalidArgumentError, checkNumber, describeValue } from './errors';
+import { InvalidArgumentError, checkNumber, checkOptions, describeValue } from './errors';
 import { type HostView, hostViewOf } from './host-buffers';
 import { type LayerLike, type LayerMap, layerOrder, mapVariablesToLayers } from './layer-map';
 import { type ReadValues, type StepReadback, createReadback } from './readback';
@@ -65,7 +65,7 @@ function resolveLayerMap(model: GradientStatsOptions['model']): LayerMap | undef
 }
 
 function checkGradients(where: string, grads: unknown): asserts grads is tf.NamedTensorMap {
-  if (grads == null || typeof grads !== 'object' || Array.isArray(grads)) {
+  if (grads == null || typeof grads !== 'object' || Array.isArray(grads) || grads instanceof tf.Tensor) {
     throw new InvalidArgumentError(
       `${where}: expected a map of variable name to gradient tensor, got ${describeValue(grads)}.`,
       'Pass the `grads` of tf.variableGrads(f) or optimizer.computeGradients(f).',
@@ -541,8 +541,11 @@ export interface GradientMeterOptions extends GradientStatsOptions {
  * buffers where they lie (no kernel, no copy); on WebGL and WebGPU one fused graph read back with the step's other
  * values in one asynchronous read. Both agree to float32 rounding (see the backend contract tests).
  */
+const METER_KEYS = ['model', 'weights', 'updates', 'histogram', 'kernel'] as const;
+
 export function createGradientMeter(options: GradientMeterOptions = {}): GradientMeter {
   const where = 'createGradientMeter';
+  checkOptions(where, options, METER_KEYS);
   const layerMap = resolveLayerMap(options.model);
   const edges = options.histogram ? histogramEdges(where, options.histogram) : undefined;
   const kernelOption = options.kernel ?? 'auto';
@@ -603,6 +606,13 @@ function resolve(where: string, grads: tf.NamedTensorMap, plan: Plan, options: G
   const weights = plan.names.map((n, i) => {
     if (weightOption === false) return undefined;
     const w = registered ? registered[n] : (weightOption as tf.NamedTensorMap)[n];
+    if (!registered && w !== undefined && (!(w instanceof tf.Tensor) || w.isDisposed || w.size !== plan.sizes[i])) {
+      // An explicit weight map that does not fit its gradient is a mistake, not a variable to leave out.
+      throw new InvalidArgumentError(
+        `gradientStats: weights["${n}"] ${w instanceof tf.Tensor ? (w.isDisposed ? 'is disposed' : `has shape [${w.shape.join(', ')}]`) : `is ${describeValue(w)}`}, but its gradient has shape [${plan.shapes[i]!.join(', ')}].`,
+        'Pass the variables themselves (weights: true finds them by name), keyed like the gradients.',
+      );
+    }
     return w !== undefined && !w.isDisposed && w.size === plan.sizes[i] ? (w as tf.Tensor) : undefined;
   });
   let updates: tf.Tensor[] | undefined;
@@ -629,6 +639,7 @@ function resolve(where: string, grads: tf.NamedTensorMap, plan: Plan, options: G
 export function gradientStatsOnDevice(grads: tf.NamedTensorMap, options: GradientStatsOptions = {}): PendingGradientStats {
   const where = 'gradientStatsOnDevice';
   checkGradients(where, grads);
+  checkOptions(where, options, METER_KEYS.filter((k) => k !== 'kernel'));
   const layerMap = resolveLayerMap(options.model);
   const edges = options.histogram ? histogramEdges(where, options.histogram) : undefined;
   const names = Object.keys(grads);
@@ -648,6 +659,8 @@ export function gradientStatsOnDevice(grads: tf.NamedTensorMap, options: Gradien
  * console.log(stats.globalNorm, stats.layers);
  */
 export async function gradientStats(grads: tf.NamedTensorMap, options: GradientMeterOptions = {}): Promise<GradientStatistics> {
+  checkGradients('gradientStats', grads);
+  checkOptions('gradientStats', options, METER_KEYS);
   const meter = createGradientMeter(options);
   const readback = createReadback(meter.kernel);
   try {
