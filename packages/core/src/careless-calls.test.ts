@@ -24,8 +24,8 @@ interface Case {
   /** Text the message must contain: the name and the offending value. */
   readonly names: string;
   /**
-   * Set where a fix is still missing: the row documents the gap and runs as `it.fails`, so it starts failing once
-   * and passes while the call still fails to give a clear error; flip it when it is fixed.
+   * Set where a fix is still missing: the row runs as `it.fails`, passing while the call still gives no clear error
+   * and failing once it is fixed (then drop the gap).
    */
   readonly gap?: string;
 }
