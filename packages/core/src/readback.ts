@@ -19,7 +19,7 @@ export type ReadValues = ReadonlyMap<string, Float32Array>;
  */
 export interface StepReadback {
   readonly kind: 'host' | 'device';
-  /** Registers `tensor` (any shape; read as float32) under `key`. The readback takes ownership of it. */
+  /** Registers `tensor` (any shape; read as float32) under `key`. The readback takes ownership of it (and disposes it if the key is refused). */
   add(key: string, tensor: tf.Tensor): void;
   /** Registers values already known on the host under `key`. */
   set(key: string, values: ArrayLike<number>): void;
@@ -46,72 +46,77 @@ export function createReadback(kind?: 'host' | 'device'): StepReadback {
   return view ? hostReadback(view) : deviceReadback();
 }
 
-function checkKey(seen: ReadonlyMap<string, unknown>, key: string): void {
-  if (seen.has(key)) throw new InvalidArgumentError(`StepReadback: the key "${key}" is registered twice in one step.`, 'Give each participant its own key.');
-}
-
-function hostReadback(view: HostView): StepReadback {
+/** The registered values of one step: device tensors (owned) and host values, each under a key of its own. */
+function registry() {
   const tensors = new Map<string, tf.Tensor>();
   const known = new Map<string, Float32Array>();
-  const readback: StepReadback = {
-    kind: 'host',
-    add(key, tensor) {
-      checkKey(tensors, key);
-      checkKey(known, key);
+  const fresh = (key: string): void => {
+    if (tensors.has(key) || known.has(key)) {
+      throw new InvalidArgumentError(`StepReadback: the key "${key}" is registered twice in one step.`, 'Give each participant its own key.');
+    }
+  };
+  return {
+    tensors,
+    known,
+    add(key: string, tensor: tf.Tensor): void {
+      try {
+        fresh(key);
+      } catch (e) {
+        tensor.dispose(); // ownership was handed over: a refused tensor is freed, not leaked
+        throw e;
+      }
       tensors.set(key, tf.keep(tensor));
     },
-    set(key, values) {
-      checkKey(tensors, key);
-      checkKey(known, key);
+    set(key: string, values: ArrayLike<number>): void {
+      fresh(key);
       known.set(key, Float32Array.from(values));
     },
-    readSync() {
-      const out = new Map(known);
-      for (const [key, t] of tensors) {
-        const f = t.dtype === 'float32' ? t : tf.cast(t, 'float32');
-        // Copy: the view may be a wasm heap window that the next allocation moves, and `t` is disposed right after.
-        // eslint-disable-next-line no-restricted-properties -- host backend: kernels ran synchronously, nothing stalls
-        out.set(key, Float32Array.from(view(f) ?? (f.dataSync() as Float32Array)));
-        if (f !== t) f.dispose();
-        t.dispose();
-      }
-      tensors.clear();
-      known.clear();
-      return out;
-    },
-    read: () => Promise.resolve(readback.readSync()),
-    dispose() {
+    dispose(): void {
       for (const t of tensors.values()) t.dispose();
       tensors.clear();
       known.clear();
     },
   };
+}
+
+function hostReadback(view: HostView): StepReadback {
+  const r = registry();
+  const readback: StepReadback = {
+    kind: 'host',
+    add: r.add,
+    set: r.set,
+    readSync() {
+      const out = new Map(r.known);
+      for (const [key, t] of r.tensors) {
+        const f = t.dtype === 'float32' ? t : tf.cast(t, 'float32');
+        // Copy: the view may be a wasm heap window that the next allocation moves, and `t` is disposed right after.
+        // eslint-disable-next-line no-restricted-properties -- host backend: kernels ran synchronously, nothing stalls
+        out.set(key, Float32Array.from(view(f) ?? (f.dataSync() as Float32Array)));
+        if (f !== t) f.dispose();
+      }
+      r.dispose();
+      return out;
+    },
+    read: () => Promise.resolve(readback.readSync()),
+    dispose: r.dispose,
+  };
   return readback;
 }
 
 function deviceReadback(): StepReadback {
-  const tensors = new Map<string, tf.Tensor>();
-  const known = new Map<string, Float32Array>();
+  const r = registry();
   return {
     kind: 'device',
-    add(key, tensor) {
-      checkKey(tensors, key);
-      checkKey(known, key);
-      tensors.set(key, tf.keep(tensor));
-    },
-    set(key, values) {
-      checkKey(tensors, key);
-      checkKey(known, key);
-      known.set(key, Float32Array.from(values));
-    },
+    add: r.add,
+    set: r.set,
     readSync() {
       throw new InvalidArgumentError('StepReadback: readSync() is for host readbacks only.', 'Await read() on a device backend.');
     },
     async read() {
-      const entries = [...tensors];
-      tensors.clear();
-      const out = new Map(known);
-      known.clear();
+      const entries = [...r.tensors];
+      const out = new Map(r.known);
+      r.tensors.clear();
+      r.known.clear();
       if (entries.length === 0) return out;
       // One concatenation, one asynchronous read. tf.keep: model.fit runs the step inside tf.tidy, and the read ends later.
       const all = tf.keep(
@@ -135,10 +140,6 @@ function deviceReadback(): StepReadback {
       });
       return out;
     },
-    dispose() {
-      for (const t of tensors.values()) t.dispose();
-      tensors.clear();
-      known.clear();
-    },
+    dispose: r.dispose,
   };
 }
