@@ -92,6 +92,21 @@ describe('gradguard doctor', () => {
     expect(j.findings.map((f: { severity: string; problem: string }) => f.severity)).toContain('warning');
   });
 
+  it('a model file is untrusted text too: control characters in its layer names never reach the terminal', () => {
+    // tfjs refuses such a name when it builds the model, and that error quotes it: exit 2, the name shown escaped.
+    // The exploding fixture with its recurrent layer renamed in model.json (and in the weight names that follow it).
+    const dir = dirOf('hostile');
+    const hostile = 'rnn\u001b[2J\u001b]0;owned\u0007';
+    const text = readFileSync(exploding, 'utf8').replaceAll('"rnn', `"${JSON.stringify(hostile).slice(1, -1)}`);
+    writeFileSync(join(dir, 'model.json'), text);
+    writeFileSync(join(dir, 'group1-shard1of1.bin'), readFileSync(join(exploding, '..', 'group1-shard1of1.bin')));
+    const r = gradguard(['doctor', join(dir, 'model.json')]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('rnn\\u001b[2J'); // shown, escaped
+    const bytes = Buffer.from(r.stdout + r.stderr);
+    expect(bytes.filter((b) => b === 0x1b || b === 0x07)).toHaveLength(0);
+  });
+
   it('missing weight files, truncated shards, garbage and missing model.json: one line, exit 2', () => {
     const d = dirOf('broken');
     const model = join(d, 'model.json');

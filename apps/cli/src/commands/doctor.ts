@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { type Diagnosis, checkModelSupport, inspectModel } from '@gradguard/core';
-import { createMemorySink, table } from '@gradguard/reporter';
+import { createMemorySink, escapeControlChars, table } from '@gradguard/reporter';
 import type { BackendReport } from '../backend';
 import { toJson } from '../json';
 import { EXIT, UsageError } from '../errors';
@@ -120,6 +120,7 @@ export async function doctor(path: string, o: DoctorOptions, backend: BackendRep
   }
   const count = problems.length + (support.supported ? 0 : 1);
   out.push('', healthy ? 'healthy' : `${count} problem${count === 1 ? '' : 's'} found (exit code 1)`);
-  process.stdout.write(`${out.join('\n')}\n`);
+  // Layer and model names come from the model file: control characters in them are shown, never sent to the terminal.
+  process.stdout.write(`${escapeControlChars(out.join('\n'))}\n`);
   return code;
 }
