@@ -24,13 +24,14 @@ const deep = (levels: number): Record<string, unknown> => {
 
 /** [call, optimizer, options, text the message must contain] */
 export const GUARD_CASES: readonly (readonly [string, () => unknown, () => unknown, string])[] = [
-  ['optimizer undefined', () => undefined, () => ({}), 'guard: expected a tf.Optimizer, got undefined. Pass an optimizer such as tf.train.adam(1e-3).'],
-  ['optimizer null', () => null, () => ({}), 'expected a tf.Optimizer, got null'],
-  ['optimizer "adam"', () => 'adam', () => ({}), 'expected a tf.Optimizer, got "adam". Make the optimizer first, e.g. guard(tf.train.adam(0.01)).'],
-  ['optimizer NaN', () => Number.NaN, () => ({}), 'expected a tf.Optimizer, got NaN'],
+  ['optimizer undefined', () => undefined, () => ({}), "guard: expected a tf.Optimizer or an optimizer name, got undefined. Pass an optimizer such as tf.train.adam(1e-3), or a name such as 'adam'."],
+  ['optimizer null', () => null, () => ({}), 'expected a tf.Optimizer or an optimizer name, got null'],
+  ['optimizer "nadam" (no such name)', () => 'nadam', () => ({}), 'got "nadam". Use a name model.compile knows (adagrad, adadelta, adam, adamax, rmsprop, sgd)'],
+  ['optimizer NaN', () => Number.NaN, () => ({}), 'expected a tf.Optimizer or an optimizer name, got NaN'],
   ['optimizer a plain object', () => ({ learningRate: 0.1 }), () => ({}), 'expected a tf.Optimizer, got an object (Object)'],
   ['optimizer a model', model, () => ({}), 'expected a tf.Optimizer, got an object (Object). Pass an optimizer such as tf.train.adam(1e-3), not a model'],
-  ['optimizer the factory tf.train.adam', () => tf.train.adam, () => ({}), 'expected a tf.Optimizer, got a function'],
+  ['optimizer the factory tf.train.adam', () => tf.train.adam, () => ({}), 'expected a tf.Optimizer or an optimizer name, got a function'],
+  ['kernel "gpu"', () => tf.train.sgd(0.1), () => ({ kernel: 'gpu' }), "kernel must be 'auto' or 'device', got \"gpu\""],
   ['optimizer already guarded', guardedLike, () => ({}), 'guard: the optimizer is already guarded. Chain transformations with chain(...)'],
   ['options null', adam, () => null, 'guard: options must be an object, got null'],
   ['options "clip"', adam, () => 'clip', 'guard: options must be an object, got "clip"'],

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GradguardError, checkNumber, checkOptions, describeValue } from '@gradguard/core';
 import { readLearningRate } from './learning-rate';
+import { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
 
 /**
  * The options `guard(optimizer, options)` accepts. Exported so that a new option is added in one place; an unknown key
@@ -61,9 +62,13 @@ export function checkGuardArguments(optimizer: unknown, options: unknown): void 
   if (learningRate !== undefined && (learningRate as { needsMonitor?: boolean }).needsMonitor && monitor === undefined) {
     throw bad('learning-rate back-off reacts to diagnoses, but no monitor was given.', 'Pass one: guard(optimizer, { monitor: createMonitor(), learningRate }), or drop `backoff`.');
   }
-  if ((learningRate !== undefined || (o.rollback !== undefined && o.rollback !== false)) && readLearningRate(optimizer as tf.Optimizer) === undefined) {
+  const named = typeof optimizer === 'string' ? optimizerFromName(optimizer) : undefined;
+  const lrOf = named ?? (optimizer as tf.Optimizer);
+  const noRate = (learningRate !== undefined || (o.rollback !== undefined && o.rollback !== false)) && readLearningRate(lrOf) === undefined;
+  named?.dispose();
+  if (noRate) {
     throw bad(
-      `learning-rate control and rollback need an optimizer with a numeric learningRate; ${(optimizer as tf.Optimizer).getClassName()} has none.`,
+      `learning-rate control and rollback need an optimizer with a numeric learningRate; ${lrOf.getClassName()} has none.`,
       'Use a built-in tfjs optimizer (sgd, momentum, adam, adamax, adagrad, adadelta, rmsprop), or drop `learningRate` and `rollback`.',
     );
   }
@@ -79,12 +84,13 @@ export function checkGuardArguments(optimizer: unknown, options: unknown): void 
 }
 
 function checkOptimizer(optimizer: unknown): void {
+  if (typeof optimizer === 'string' && optimizerFromName(optimizer) !== undefined) return;
   if (optimizer === null || optimizer === undefined || typeof optimizer !== 'object') {
     throw bad(
-      `expected a tf.Optimizer, got ${describeValue(optimizer)}.`,
+      `expected a tf.Optimizer or an optimizer name, got ${describeValue(optimizer)}.`,
       typeof optimizer === 'string'
-        ? `Make the optimizer first, e.g. guard(tf.train.${/^[a-z]+$/.test(optimizer) ? optimizer : 'adam'}(0.01)).`
-        : 'Pass an optimizer such as tf.train.adam(1e-3).',
+        ? `Use a name model.compile knows (${OPTIMIZER_NAMES.join(', ')}) or make the optimizer, e.g. guard(tf.train.adam(0.001)).`
+        : 'Pass an optimizer such as tf.train.adam(1e-3), or a name such as \'adam\'.',
     );
   }
   if ((optimizer as { [GUARDED]?: unknown })[GUARDED] === true) {

@@ -179,9 +179,56 @@ describe('guard', () => {
   });
 
   it('rejects what is not an optimizer with a hint', () => {
-    expect(() => guard('adam' as never)).toThrow('guard: expected a tf.Optimizer, got "adam". Make the optimizer first, e.g. guard(tf.train.adam(0.01)).');
+    expect(() => guard('nadam')).toThrow(
+      'guard: expected a tf.Optimizer or an optimizer name, got "nadam". Use a name model.compile knows (adagrad, adadelta, adam, adamax, rmsprop, sgd) or make the optimizer, e.g. guard(tf.train.adam(0.001)).',
+    );
     expect(() => guard(guard(tf.train.sgd(1)))).toThrow(/already guarded/);
     expect(() => guard(tf.train.sgd(1), { statsEvery: 0 })).toThrow('statsEvery must be an integer >= 1, got 0');
+  });
+
+  it("takes an optimizer name as model.compile does, with the same settings: 'adam' trains bit-identically", async () => {
+    const data = addingProblem({ sequenceLength: 10, samples: 96, seed: 4 });
+    const train = async (optimizer: 'adam' | ReturnType<typeof guard>) => {
+      const model = buildSimpleRnn({ sequenceLength: 10, recurrentGain: 1, seed: 4 });
+      model.compile({ optimizer, loss: 'meanSquaredError' });
+      await model.fit(data.xs, data.ys, { epochs: 2, batchSize: 32, verbose: 0, shuffle: false });
+      const w = await Promise.all(model.getWeights().map(async (t) => Array.from(await t.data())));
+      model.dispose();
+      return w;
+    };
+    const guarded = guard('adam', { monitor: createMonitor() });
+    expect(guarded.inner.getClassName()).toBe('Adam');
+    expect(guarded.inner.getConfig()).toMatchObject({ learningRate: 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 });
+    expect(guard('SGD').inner.getConfig()).toMatchObject({ learningRate: 0.01 });
+    expect(await train(guarded)).toEqual(await train('adam'));
+    expect(guarded.step).toBe(6);
+    tf.dispose([data.xs, data.ys]);
+  });
+
+  it('a checkpoint saved with includeOptimizer while guarded reloads with tf.loadLayersModel, optimizer state included', async () => {
+    const data = addingProblem({ sequenceLength: 10, samples: 64, seed: 5 });
+    const model = buildSimpleRnn({ sequenceLength: 10, recurrentGain: 1, seed: 5 });
+    const guarded = guard(tf.train.adam(0.003), { transform: clipByGlobalNorm(1), monitor: createMonitor(), model });
+    model.compile({ optimizer: guarded, loss: 'meanSquaredError' });
+    await model.fit(data.xs, data.ys, { epochs: 2, batchSize: 32, verbose: 0, shuffle: false });
+    let saved: tf.io.ModelArtifacts | undefined;
+    await model.save(tf.io.withSaveHandler(async (a) => ((saved = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })), { includeOptimizer: true });
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(saved!));
+    // Recorded as what it trains with: the inner Adam, its rate and its moments (4 steps: iterations and 2 per weight).
+    expect(loaded.optimizer.getClassName()).toBe('Adam');
+    expect(loaded.optimizer.getConfig()).toMatchObject({ learningRate: 0.003 });
+    const before = await guarded.getWeights();
+    const after = await loaded.optimizer.getWeights();
+    expect(after.map((w) => w.name)).toEqual(before.map((w) => w.name));
+    for (let i = 0; i < before.length; i++) expect(Array.from(await after[i]!.tensor.data())).toEqual(Array.from(await before[i]!.tensor.data()));
+    // Wrapped again, it goes on training where it stopped.
+    const again = guard(loaded.optimizer, { model: loaded, monitor: createMonitor() });
+    loaded.compile({ optimizer: again, loss: 'meanSquaredError' });
+    await loaded.fit(data.xs, data.ys, { epochs: 1, batchSize: 32, verbose: 0, shuffle: false });
+    expect(again.inner.iterations).toBe(guarded.inner.iterations + 2);
+    tf.dispose([data.xs, data.ys, ...before.map((w) => w.tensor), ...after.map((w) => w.tensor)]);
+    model.dispose();
+    loaded.dispose();
   });
 
   it('leaks no tensor over 240 guarded model.fit steps (Adam, chained clipping, monitor)', async () => {

@@ -21,6 +21,7 @@ export { terminateOnProblem } from './stop-policy';
 import { type GradientTransformation, type TensorMap, type TransformState, createStepContext, disposeNew, disposeState } from './transformation';
 
 import { checkGuardArguments } from './guard-arguments';
+import { optimizerFromName } from './optimizer-names';
 import type { GuardOptions, GuardedOptimizer, NamedTensor } from './guard-types';
 import { type Pending, readStep, toMap, variablesOf } from './step-record';
 
@@ -29,6 +30,9 @@ export type { RollbackEvent, RollbackOptions } from './rollback';
 export type { TerminateCallback, TerminateOptions } from './stop-policy';
 
 const CLASS_NAME = 'GradguardGuardedOptimizer';
+
+/** What `model.compile` accepts as an optimizer name (see `OPTIMIZER_NAMES`). */
+export type OptimizerName = 'adagrad' | 'adadelta' | 'adam' | 'adamax' | 'rmsprop' | 'sgd' | (string & {});
 const GUARDED = Symbol.for('gradguard.guarded');
 
 class Guarded extends tf.Optimizer implements GuardedOptimizer {
@@ -252,8 +256,13 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   getConfig(): tf.serialization.ConfigDict {
     return this.inner.getConfig();
   }
+  /**
+   * The inner optimizer's class: a model saved with `includeOptimizer: true` records the optimizer it really trains
+   * with (`Adam` and its config and slots), so `tf.loadLayersModel` restores it with or without gradguard installed;
+   * wrap it again with `guard` to keep watching.
+   */
   override getClassName(): string {
-    return CLASS_NAME;
+    return this.inner.getClassName();
   }
   override async getWeights(): Promise<NamedTensor[]> {
     return this.inner.getWeights();
@@ -283,7 +292,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
  * model.compile({ optimizer: guarded, loss: 'meanSquaredError' });
  * await model.fit(xs, ys, { epochs: 5, callbacks: [guarded.callback()] });
  */
-export function guard(optimizer: tf.Optimizer, options: GuardOptions = {}): GuardedOptimizer {
+export function guard(optimizer: tf.Optimizer | OptimizerName, options: GuardOptions = {}): GuardedOptimizer {
   checkGuardArguments(optimizer, options);
-  return new Guarded(optimizer, options);
+  return new Guarded(typeof optimizer === 'string' ? optimizerFromName(optimizer)! : optimizer, options);
 }

@@ -1,4 +1,6 @@
 export { guard, terminateOnProblem } from './guard';
+export { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
+export type { OptimizerName } from './guard';
 export type { GuardOptions, GuardedOptimizer, RollbackOptions, RollbackEvent, TerminateOptions, TerminateCallback } from './guard';
 export { chain } from './chain';
 export type { ChainState } from './chain';
