@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Diagnosis, type StepStatistics, checkModelSupport, createMonitor, findRecurrentKernels } from '@gradguard/core';
-import { type GradientTransformation, type LearningRateControl, guard } from '@gradguard/mitigations';
+import { type Diagnosis, type StepStatistics, checkModelSupport, findRecurrentKernels } from '@gradguard/core';
+import { type GradientTransformation, type LearningRateControl, watchTraining } from '@gradguard/mitigations';
 import { type RunSink, createRecorder } from '@gradguard/reporter';
 import { createConsoleSink, createJsonlFileSink } from '@gradguard/reporter/node';
 import { UsageError } from './errors';
@@ -56,10 +56,17 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
   // registered": say which layer, before anything is written.
   const support = checkModelSupport(o.model, o.backend);
   if (!support.supported) throw new UsageError(support.message, 'Choose another backend with --backend (cpu trains every layer).');
-  const monitor = createMonitor();
-  const guarded = guard(o.optimizer, {
-    monitor,
+  const samples = o.xs.shape[0]!;
+  const totalSteps = Math.min(o.epochs * Math.ceil(samples / o.batchSize), o.maxSteps ?? Number.POSITIVE_INFINITY);
+  const sinks: RunSink[] = [...(o.extraSinks ?? [])];
+  if (o.console) sinks.push(createConsoleSink({ totalSteps, label: o.label }));
+  if (o.logPath) sinks.push(createJsonlFileSink(o.logPath));
+  const recorder = createRecorder({ name: o.name, sinks, model: o.model, backend: o.backend, config: o.config });
+  // The one run wiring (guard + monitor + recorder + stop policy) the CLI, autopilot and the viewer share.
+  const run = watchTraining(o.optimizer, {
     model: o.model,
+    recorder,
+    stopOnNonFinite: o.stopOnNonFinite,
     ...(o.transform ? { transform: o.transform } : {}),
     ...(o.learningRate ? { learningRate: o.learningRate } : {}),
     ...(o.rollback ? { rollback: true } : {}),
@@ -67,26 +74,15 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     // and cost O(units³) per gate.
     ...(findRecurrentKernels(o.model).length > 0 ? { recurrent: { every: 10 } } : {}),
   });
-  const samples = o.xs.shape[0]!;
-  const totalSteps = Math.min(o.epochs * Math.ceil(samples / o.batchSize), o.maxSteps ?? Number.POSITIVE_INFINITY);
-  const sinks: RunSink[] = [...(o.extraSinks ?? [])];
-  if (o.console) sinks.push(createConsoleSink({ totalSteps, label: o.label }));
-  if (o.logPath) sinks.push(createJsonlFileSink(o.logPath));
-  const recorder = createRecorder({ name: o.name, sinks, model: o.model, backend: o.backend, config: o.config });
-  const unwatch = recorder.watch(guarded);
+  const guarded = run.optimizer;
   const losses: number[] = [];
-  let firstNonFiniteStep: number | null = null;
   let maxPreClipNorm = 0;
   let clippedSteps = 0;
   const offStats = guarded.onStep((s: StepStatistics) => {
     if (s.loss !== undefined) losses.push(s.loss);
-    if (firstNonFiniteStep === null && (s.nonFinite > 0 || (s.loss !== undefined && !Number.isFinite(s.loss)))) {
-      firstNonFiniteStep = s.step;
-    }
     if (Number.isFinite(s.preClipNorm)) maxPreClipNorm = Math.max(maxPreClipNorm, s.preClipNorm);
     if (s.scale < 1) clippedSteps++;
   });
-  let reason: string | undefined;
   o.model.compile({ optimizer: guarded, loss: o.loss });
   const started = performance.now();
   try {
@@ -95,39 +91,30 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
       batchSize: o.batchSize,
       shuffle: false,
       verbose: 0,
-      callbacks: {
-        onBatchEnd: async () => {
-          await guarded.flush();
-          if (o.stopOnNonFinite && firstNonFiniteStep !== null && reason === undefined) {
-            reason = `loss and gradients non-finite since step ${firstNonFiniteStep}: the weights are lost`;
-            o.model.stopTraining = true;
-          }
-          if (o.maxSteps !== undefined && guarded.step >= o.maxSteps) o.model.stopTraining = true;
-        },
-      },
+      callbacks: run.fitCallbacks(o.model, o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
     });
-    await guarded.flush();
+    await run.flush();
   } catch (e) {
-    await recorder.end('failed', { reason: (e as Error).message });
-    throw e;
-  } finally {
-    unwatch();
     offStats();
+    await run.end('failed', { reason: (e as Error).message });
+    throw e;
   }
+  offStats();
+  const reason = run.stopReason;
   const seconds = (performance.now() - started) / 1000;
   const weightsFinite = (await Promise.all(o.model.getWeights().map(async (w) => (await w.data()).every(Number.isFinite)))).every(Boolean);
   const finalLoss = losses.at(-1) ?? Number.NaN;
-  await recorder.end(reason ? 'stopped' : 'completed', { ...(reason ? { reason } : {}), finalLoss });
+  await run.end('completed', { finalLoss });
   return {
     steps: guarded.step,
     stoppedEarly: reason !== undefined,
     ...(reason ? { reason } : {}),
     losses,
     finalLoss,
-    firstNonFiniteStep,
+    firstNonFiniteStep: run.firstNonFiniteStep,
     maxPreClipNorm,
     clippedSteps,
-    diagnoses: [...monitor.diagnoses],
+    diagnoses: [...run.monitor.diagnoses],
     weightsFinite,
     seconds,
   };

@@ -18,7 +18,7 @@ describe('startLiveTraining (cpu backend, in Node)', () => {
     });
     const [u, g] = session.runs as [LiveRun, LiveRun];
     expect(u.status).toBe('stopped');
-    expect(u.reason).toBe('loss and gradients non-finite at step 1: the weights are lost');
+    expect(u.reason).toBe('loss and gradients non-finite since step 1: the weights are lost');
     expect(u.log.steps.map((s) => Number.isFinite(s.loss!))).toEqual([true, false]);
     expect(u.log.diagnoses.filter((d) => d.phase === 'onset').map((d) => `${d.step}:${d.problem}:${d.layer}`)).toEqual(
       expect.arrayContaining(['0:exploding-gradient:rnn', '1:non-finite:rnn']),

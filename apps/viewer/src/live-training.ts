@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { createMonitor } from '@gradguard/core';
 import type { EndRecord, RunLog } from '@gradguard/core/run-log';
-import { type GradientTransformation, clipByGlobalNorm, guard } from '@gradguard/mitigations';
+import { type GradientTransformation, clipByGlobalNorm, watchTraining } from '@gradguard/mitigations';
 import { addingProblem, buildSimpleRnn } from '@gradguard/models';
 import { createJsonlSink, createMemorySink, createRecorder } from '@gradguard/reporter';
 
@@ -89,8 +88,6 @@ export function startLiveTraining(options: LiveOptions): LiveSession {
   const runs = (['unguarded', 'guarded'] as const).map((label) => {
     const transform: GradientTransformation | undefined = label === 'guarded' ? clipByGlobalNorm(s.maxNorm) : undefined;
     const model = buildSimpleRnn({ sequenceLength: s.sequenceLength, units: s.units, recurrentGain: s.recurrentGain, seed: s.seed });
-    const monitor = createMonitor();
-    const optimizer = guard(tf.train.sgd(s.learningRate), { monitor, model, ...(transform ? { transform } : {}) });
     const memory = createMemorySink();
     const run: MutableRun = {
       label,
@@ -111,17 +108,16 @@ export function startLiveTraining(options: LiveOptions): LiveSession {
       // The clip bound goes only into the guarded run's config: readers (clipBoundOf) take a maxNorm there as the bound.
       config: { ...withoutMaxNorm, ...(transform ? { maxNorm: s.maxNorm } : {}), steps, transform: run.transform, where: 'browser' },
     });
-    const unwatch = recorder.watch(optimizer);
-    return { run, model, optimizer, recorder, unwatch, elapsed: 0 };
+    // The one run wiring the CLI and autopilot use too: guard + monitor + recorder + stop at the first NaN.
+    const watched = watchTraining(tf.train.sgd(s.learningRate), { model, recorder, stopOnNonFinite: true, ...(transform ? { transform } : {}) });
+    return { run, model, optimizer: watched.optimizer, watched, elapsed: 0 };
   });
 
   const finish = async (r: (typeof runs)[number], status: EndRecord['status'], reason?: string): Promise<void> => {
     if (r.run.status !== 'running' && r.run.status !== 'waiting') return;
     r.run.status = status;
     r.run.reason = reason;
-    r.unwatch();
-    const losses = r.run.log.steps.map((x) => x.loss).filter((x): x is number => x !== null);
-    await r.recorder.end(status, { ...(reason ? { reason } : {}), finalLoss: losses.at(-1) ?? null });
+    await r.watched.end(status === 'failed' ? 'failed' : 'completed', reason ? { reason } : {});
   };
 
   const loop = async (): Promise<void> => {
@@ -142,10 +138,8 @@ export function startLiveTraining(options: LiveOptions): LiveSession {
           }
           r.elapsed += performance.now() - t0;
           r.run.msPerStep = r.elapsed / r.run.log.steps.length;
-          const last = r.run.log.steps.at(-1);
-          if (last && (last.nonFinite > 0 || (last.loss !== null && !Number.isFinite(last.loss)))) {
-            await finish(r, 'stopped', `loss and gradients non-finite at step ${last.step}: the weights are lost`);
-          }
+          const why = r.watched.stopReason;
+          if (why !== undefined) await finish(r, 'stopped', why);
         }
         options.onUpdate(runs.map((r) => r.run));
         await tf.nextFrame();
@@ -153,7 +147,7 @@ export function startLiveTraining(options: LiveOptions): LiveSession {
       for (const r of runs) await finish(r, stopRequested ? 'stopped' : 'completed', stopRequested ? 'stopped from the page' : undefined);
     } finally {
       for (const r of runs) {
-        r.unwatch();
+        await r.watched.end('failed', { reason: 'ended' }); // a no-op when finish already ended it
         r.optimizer.dispose();
         r.model.dispose();
       }

@@ -1,5 +1,5 @@
 import { type Diagnosis, type Problem, createMonitor, type Detector } from '@gradguard/core';
-import { type GuardedOptimizer, guard } from '@gradguard/mitigations';
+import { type WatchedTraining, watchTraining } from '@gradguard/mitigations';
 import { type RunScenarioOptions, type Scenario, type ScenarioResult, runScenario } from '@gradguard/models';
 import { type GuardRepair, type RepairName, type RepairPlan, combineRepairs, planRepairs } from './repairs';
 
@@ -30,24 +30,25 @@ export interface ObserveOptions {
 /** Trains a scenario once, watched by a monitor (and transformed when a repair asks for it). */
 export async function observeScenario(scenario: Scenario, options: ObserveOptions = {}): Promise<Observation> {
   const monitor = createMonitor(options.detectors ? { detectors: options.detectors() } : {});
-  let guarded: GuardedOptimizer | undefined;
+  let watched: WatchedTraining | undefined;
   const result = await runScenario(scenario, {
+    // The one run wiring the CLI and the viewer use too; runScenario stops at the first non-finite loss itself.
     optimizerFactory: (optimizer, { model }) => {
       // Recurrent models also get their recurrent kernels' spectra measured: the one symptom of vanishing through time
       // (detectRecurrentInstability's σ^(T−1) bound) and the cause of recurrent explosions.
-      guarded = guard(optimizer, {
+      watched = watchTraining(optimizer, {
         model,
         monitor,
         recurrent: scenario.model.kind === 'recurrent',
         ...(options.statsEvery !== undefined ? { statsEvery: options.statsEvery } : {}),
         ...(options.guard ? options.guard() : {}),
       });
-      return guarded;
+      return watched.optimizer;
     },
     ...(options.onStep ? { onStep: options.onStep } : {}),
     stopOnNonFinite: !options.continueOnNonFinite,
   });
-  await guarded?.flush();
+  await watched?.end();
   const significant = monitor.diagnoses.filter((d) => d.phase !== 'recovery' && d.severity !== 'info');
   return {
     result,

@@ -1,5 +1,7 @@
 export { guard, terminateOnProblem } from './guard';
 export { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
+export { watchTraining } from './watch-training';
+export type { RunRecorderLike, WatchTrainingOptions, WatchedTraining } from './watch-training';
 export type { OptimizerName } from './guard';
 export type { GuardOptions, GuardedOptimizer, RollbackOptions, RollbackEvent, TerminateOptions, TerminateCallback } from './guard';
 export { chain } from './chain';
