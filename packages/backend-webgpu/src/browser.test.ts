@@ -106,6 +106,18 @@ describe('Chromium with --enable-unsafe-webgpu (SwiftShader)', () => {
     console.info(`browser webgpu contract: max deviation ${dev.toExponential(2)}, steps ${actual.stepMs.map((m) => m.toFixed(0)).join('/')} ms`);
   });
 
+  it.each(['webgpu', 'webgl'] as const)('%s: the statistics contract (device kernel) agrees with the float64 reference, leak-free', async (backend) => {
+    const r = await call('statsContract', backend);
+    expect(r).toEqual({ backend, mismatches: [], leaked: 0 });
+  });
+
+  it.each(['webgpu', 'webgl'] as const)('%s: skipNonFinite gated on the device is an exact skip for Adam', async (backend) => {
+    const r = await call('exactSkip', backend);
+    expect(r.backend).toBe(backend);
+    expect(r.skipped.every(Number.isFinite)).toBe(true);
+    for (let i = 0; i < 2; i++) expect(r.skipped[i]).toBeCloseTo(r.clean[i]!, 6);
+  });
+
   it(`runs the backend contract on webgl within ${CONTRACT_TOLERANCE} of cpu, leak-free`, async () => {
     const { report, reference, actual } = await call('contract', 'webgl');
     expect(report.backend).toBe('webgl');
