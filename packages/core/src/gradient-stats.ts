@@ -521,10 +521,11 @@ export interface GradientMeter {
   /** The kernel the next `measure` uses on the active backend. */
   readonly kernel: StatsKernel;
   /**
-   * Measures `grads` (and, by default, the weights as they are now: call it before the update). The host kernel
-   * computes everything at once; the device kernel registers one tensor in `readback` under `key`.
+   * Measures `grads` (and, by default, the weights as they are now: call it before the update; `{ weights: false }`
+   * leaves them out for this step). The host kernel computes everything at once; the device kernel registers one
+   * tensor in `readback` under `key`.
    */
-  measure(grads: tf.NamedTensorMap, readback: StepReadback, key?: string): MeasuredGradients;
+  measure(grads: tf.NamedTensorMap, readback: StepReadback, key?: string, options?: { readonly weights?: boolean }): MeasuredGradients;
 }
 
 export interface GradientMeterOptions extends GradientStatsOptions {
@@ -571,12 +572,12 @@ export function createGradientMeter(options: GradientMeterOptions = {}): Gradien
     get kernel(): StatsKernel {
       return currentView() ? 'host' : 'device';
     },
-    measure(grads, readback, key = 'gradients') {
+    measure(grads, readback, key = 'gradients', step = {}) {
       checkGradients('GradientMeter.measure', grads);
       const names = Object.keys(grads);
       const k = planKey(names, grads);
       if (plan?.key !== k) plan = makePlan(k, grads, layerMap);
-      const resolved = resolve(where, grads, plan, options, edges);
+      const resolved = resolve(where, grads, plan, step.weights === false ? { ...options, weights: false } : options, edges);
       const v = readback.kind === 'host' ? currentView() : undefined;
       const raw = v ? hostKernel(grads, resolved, v) : undefined;
       if (raw) {

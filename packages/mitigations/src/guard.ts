@@ -144,7 +144,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     const kernel = this.meter.kernel;
     const readback = measure || (this.transform && kernel === 'host') ? createReadback(kernel) : undefined;
     this.rollback?.beforeApply(step, params, readback);
-    const measured = readback ? this.meter.measure(grads, readback) : undefined;
+    const measured = readback ? this.meter.measure(grads, readback, 'gradients', { weights: measure }) : undefined;
     let learningRate = readLearningRate(this.inner);
     if (this.control) {
       this.baseRate ??= learningRate!;
