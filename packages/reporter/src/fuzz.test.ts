@@ -1,5 +1,6 @@
 import { type RunLog, RunLogError, encodeRunLogRecord, parseRunLog } from '@gradguard/core/run-log';
 import { createMonitor } from '@gradguard/core';
+import { createRandom } from '@gradguard/models';
 import { describe, expect, it } from 'vitest';
 import { chartData } from './chart-data';
 import { escapeControlChars } from './format';
@@ -8,18 +9,6 @@ import { loadChartAssets } from './node';
 import { toStepStatistics } from './step-statistics';
 import { findDivergence, summarizeRun } from './summary';
 import { guardedRun, unguardedRun } from './test-runs';
-
-/** A seeded generator (mulberry32): the same mutations on every run, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WEIRD = ['NaN', 'null', '-1', '1e309', '"x"', '{}', '[]', 'true', '"\\u001b[2J"', '1.5', '0', '"' + 'a'.repeat(300) + '"'];
 
@@ -74,7 +63,7 @@ function textOf(log: RunLog): string {
 describe('run logs under mutation', () => {
   it('600 mutated logs: read or refused with a RunLogError, never a crash; whatever is read renders and replays', () => {
     const assets = loadChartAssets();
-    const rnd = random(12345);
+    const rnd = createRandom(12345); // seeded: the same mutations on every run, so a failure reproduces
     const tally = { read: 0, refused: 0, salvaged: 0, rendered: 0, crashes: [] as string[] };
     const bases = [textOf(guardedRun), textOf(unguardedRun)];
     for (let k = 0; k < 600; k++) {
