@@ -1,5 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { GradguardError, checkNumber, checkOptions, describeValue } from '@gradguard/core';
+import type { GradientTransformation } from './transformation';
+import { chain } from './chain';
+import { clipByGlobalNorm } from './clip-by-global-norm';
+import { clipByNorm } from './clip-by-norm';
+import { clipByValue } from './clip-by-value';
+import type { GuardOptions } from './guard-types';
 import { readLearningRate } from './learning-rate';
 import { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
 
@@ -7,7 +13,9 @@ import { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
  * The options `guard(optimizer, options)` accepts. Exported so that a new option is added in one place; an unknown key
  * (a misspelt `statsEvry`) is an error rather than silently ignored.
  */
-export const GUARD_OPTION_KEYS: string[] = ['transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel'];
+export const GUARD_OPTION_KEYS: string[] = [
+  'transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel', 'clipnorm', 'clipvalue', 'globalClipnorm',
+];
 
 const ROLLBACK_KEYS = ['every', 'learningRateFactor', 'maxRollbacks'] as const;
 const RECURRENT_KEYS = ['every', 'squarings'] as const;
@@ -56,6 +64,11 @@ export function checkGuardArguments(optimizer: unknown, options: unknown): void 
         : 'Create one with controlLearningRate({ warmup: { steps: 100 }, backoff: {} }).',
     );
   }
+  const shorthands = (['clipnorm', 'clipvalue', 'globalClipnorm'] as const).filter((k) => o[k] !== undefined);
+  if (shorthands.length > 1) {
+    throw bad(`give one of clipnorm, clipvalue and globalClipnorm, got ${shorthands.join(' and ')}.`, 'Chain several clips explicitly instead: transform: chain(clipByValue(5), clipByGlobalNorm(1)).');
+  }
+  for (const k of shorthands) checkNumber('guard', k, o[k], { exclusiveMin: 0 });
   if (o.kernel !== undefined && o.kernel !== 'auto' && o.kernel !== 'device') {
     throw bad(`kernel must be 'auto' or 'device', got ${describeValue(o.kernel)}.`, "Leave it out ('auto'): the fastest statistics path for the active backend.");
   }
@@ -134,4 +147,10 @@ function checkFlagOrObject(
 
 function hasMethods(value: unknown, methods: readonly string[]): boolean {
   return typeof value === 'object' && value !== null && methods.every((m) => typeof (value as Record<string, unknown>)[m] === 'function');
+}
+
+/** `transform` followed by the Keras-style clip shorthand, if one is given. */
+export function withKerasClip(o: GuardOptions): GradientTransformation | undefined {
+  const clip = o.clipnorm !== undefined ? clipByNorm(o.clipnorm) : o.clipvalue !== undefined ? clipByValue(o.clipvalue) : o.globalClipnorm !== undefined ? clipByGlobalNorm(o.globalClipnorm) : undefined;
+  return clip && o.transform ? chain(o.transform, clip) : (clip ?? o.transform);
 }

@@ -11,6 +11,12 @@ export type NamedTensor = { name: string; tensor: tf.Tensor };
 export interface GuardOptions {
   /** The transformation applied to every step's gradients. Omit it to only watch (nothing is changed). */
   readonly transform?: GradientTransformation;
+  /** Keras' `clipnorm`: each gradient tensor's L2 norm clipped to this (`clipByNorm`), after `transform`. */
+  readonly clipnorm?: number;
+  /** Keras' `clipvalue`: every gradient entry clipped to [−v, v] (`clipByValue`), after `transform`. */
+  readonly clipvalue?: number;
+  /** Keras' `global_clipnorm`: the global norm of all gradients clipped to this (`clipByGlobalNorm`), after `transform`. */
+  readonly globalClipnorm?: number;
   /** Fed every measured step's statistics; its diagnoses follow the step's record. */
   readonly monitor?: Monitor;
   /** The model being trained, to attribute variables to layers. Can also be given later with `attach`. */

@@ -231,6 +231,29 @@ describe('guard', () => {
     loaded.dispose();
   });
 
+  it("takes Keras' clipnorm, clipvalue and global_clipnorm shorthands, with Keras' numbers", async () => {
+    // One SGD(1) step on w = [0, 0, 0] with gradients a = [3, 4] (norm 5) and b = [12] (global norm 13).
+    const step = async (options: Parameters<typeof guard>[1]) => {
+      const a = tf.variable(tf.zeros([2]), true, `keras_a_${Object.keys(options!).join('_')}`);
+      const b = tf.variable(tf.zeros([1]), true, `keras_b_${Object.keys(options!).join('_')}`);
+      const g = guard(tf.train.sgd(1), options);
+      const ga = tf.tensor([3, 4]);
+      const gb = tf.tensor([12]);
+      g.applyGradients({ [a.name]: ga, [b.name]: gb });
+      await g.flush();
+      const out = [...(await a.data()), ...(await b.data())].map((x) => -x);
+      tf.dispose([a, b, ga, gb]);
+      g.dispose();
+      return out;
+    };
+    const close = (xs: number[], ys: number[]) => xs.forEach((x, i) => expect(x).toBeCloseTo(ys[i]!, 5));
+    close(await step({ clipnorm: 1 }), [0.6, 0.8, 1]); // each tensor to norm 1
+    close(await step({ clipvalue: 3.5 }), [3, 3.5, 3.5]); // each entry to [-3.5, 3.5]
+    close(await step({ globalClipnorm: 1 }), [3 / 13, 4 / 13, 12 / 13]); // all together to norm 1
+    // After `transform`: skipNonFinite first, then the clip.
+    expect(guard(tf.train.sgd(1), { transform: skipNonFinite(), globalClipnorm: 1 }).transform!.name).toBe('chain');
+  });
+
   it('leaks no tensor over 240 guarded model.fit steps (Adam, chained clipping, monitor)', async () => {
     const model = buildSimpleRnn({ sequenceLength: 8, units: 8, seed: 5, recurrentGain: 1.5 });
     const { xs, ys } = addingProblem({ sequenceLength: 8, samples: 64, seed: 5 });

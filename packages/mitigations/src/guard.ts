@@ -20,7 +20,7 @@ import { type StopPolicy, type TerminateCallback, type TerminateOptions, createS
 export { terminateOnProblem } from './stop-policy';
 import { type GradientTransformation, type TensorMap, type TransformState, createStepContext, disposeNew, disposeState } from './transformation';
 
-import { checkGuardArguments } from './guard-arguments';
+import { checkGuardArguments, withKerasClip } from './guard-arguments';
 import { optimizerFromName } from './optimizer-names';
 import type { GuardOptions, GuardedOptimizer, NamedTensor } from './guard-types';
 import { type Pending, readStep, toMap, variablesOf } from './step-record';
@@ -67,7 +67,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   constructor(inner: tf.Optimizer, options: GuardOptions) {
     super();
     this.inner = inner;
-    this.transform = options.transform;
+    this.transform = withKerasClip(options);
     this.monitor = options.monitor;
     this.kernel = options.kernel ?? 'auto';
     this.statsEvery = options.statsEvery ?? 1; // every option was checked by checkGuardArguments
