@@ -39,6 +39,7 @@ export async function observeScenario(scenario: Scenario, options: ObserveOption
       watched = watchTraining(optimizer, {
         model,
         monitor,
+        print: 'none', // the observation carries the diagnoses; the caller reports them
         recurrent: scenario.model.kind === 'recurrent',
         ...(options.statsEvery !== undefined ? { statsEvery: options.statsEvery } : {}),
         ...(options.guard ? options.guard() : {}),

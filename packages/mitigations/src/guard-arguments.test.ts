@@ -33,6 +33,7 @@ export const GUARD_CASES: readonly (readonly [string, () => unknown, () => unkno
   ['optimizer the factory tf.train.adam', () => tf.train.adam, () => ({}), 'expected a tf.Optimizer or an optimizer name, got a function'],
   ['clipnorm 0', () => tf.train.sgd(0.1), () => ({ clipnorm: 0 }), 'clipnorm must be a number > 0, got 0'],
   ['clipnorm and globalClipnorm', () => tf.train.sgd(0.1), () => ({ clipnorm: 1, globalClipnorm: 1 }), 'give one of clipnorm, clipvalue and globalClipnorm, got clipnorm and globalClipnorm'],
+  ['print "all"', () => tf.train.sgd(0.1), () => ({ print: 'all' }), "print must be 'none', 'critical' or 'warning', got \"all\""],
   ['kernel "gpu"', () => tf.train.sgd(0.1), () => ({ kernel: 'gpu' }), "kernel must be 'auto' or 'device', got \"gpu\""],
   ['optimizer already guarded', guardedLike, () => ({}), 'guard: the optimizer is already guarded. Chain transformations with chain(...)'],
   ['options null', adam, () => null, 'guard: options must be an object, got null'],
@@ -100,7 +101,7 @@ describe('checkGuardArguments: careless calls of guard(optimizer, options)', () 
 
   it('lists the allowed keys in one exported constant', () => {
     expect(GUARD_OPTION_KEYS).toEqual([
-      'transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel', 'clipnorm', 'clipvalue', 'globalClipnorm',
+      'transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel', 'clipnorm', 'clipvalue', 'globalClipnorm', 'print',
     ]);
   });
 });

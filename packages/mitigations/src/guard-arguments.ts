@@ -14,7 +14,7 @@ import { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
  * (a misspelt `statsEvry`) is an error rather than silently ignored.
  */
 export const GUARD_OPTION_KEYS: string[] = [
-  'transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel', 'clipnorm', 'clipvalue', 'globalClipnorm',
+  'transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel', 'clipnorm', 'clipvalue', 'globalClipnorm', 'print',
 ];
 
 const ROLLBACK_KEYS = ['every', 'learningRateFactor', 'maxRollbacks'] as const;
@@ -69,6 +69,9 @@ export function checkGuardArguments(optimizer: unknown, options: unknown): void 
     throw bad(`give one of clipnorm, clipvalue and globalClipnorm, got ${shorthands.join(' and ')}.`, 'Chain several clips explicitly instead: transform: chain(clipByValue(5), clipByGlobalNorm(1)).');
   }
   for (const k of shorthands) checkNumber('guard', k, o[k], { exclusiveMin: 0 });
+  if (o.print !== undefined && o.print !== 'none' && o.print !== 'critical' && o.print !== 'warning') {
+    throw bad(`print must be 'none', 'critical' or 'warning', got ${describeValue(o.print)}.`, "Leave it out to print critical diagnoses, or 'none' when a sink shows them.");
+  }
   if (o.kernel !== undefined && o.kernel !== 'auto' && o.kernel !== 'device') {
     throw bad(`kernel must be 'auto' or 'device', got ${describeValue(o.kernel)}.`, "Leave it out ('auto'): the fastest statistics path for the active backend.");
   }

@@ -11,6 +11,12 @@ export type NamedTensor = { name: string; tensor: tf.Tensor };
 export interface GuardOptions {
   /** The transformation applied to every step's gradients. Omit it to only watch (nothing is changed). */
   readonly transform?: GradientTransformation;
+  /**
+   * Prints each critical diagnosis (`'warning'`: warnings too) once, at onset, to `console.warn`, so a plain
+   * `model.fit` that goes wrong is never silent. Needs `monitor`. `'none'` when something else shows the diagnoses
+   * (a recorder's console sink: `watchTraining` with a recorder turns it off). Default `'critical'`.
+   */
+  readonly print?: 'none' | 'critical' | 'warning';
   /** Keras' `clipnorm`: each gradient tensor's L2 norm clipped to this (`clipByNorm`), after `transform`. */
   readonly clipnorm?: number;
   /** Keras' `clipvalue`: every gradient entry clipped to [−v, v] (`clipByValue`), after `transform`. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createMonitor, type StepStatistics } from '@gradguard/core';
 import { addingProblem, buildSimpleRnn } from '@gradguard/models';
 import { expectNoLeak } from '@gradguard/vitest-config/tensors';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { chain } from './chain';
 import { clipByGlobalNorm } from './clip-by-global-norm';
 import { adaptiveGradClip } from './adaptive-grad-clip';
@@ -252,6 +252,29 @@ describe('guard', () => {
     close(await step({ globalClipnorm: 1 }), [3 / 13, 4 / 13, 12 / 13]); // all together to norm 1
     // After `transform`: skipNonFinite first, then the clip.
     expect(guard(tf.train.sgd(1), { transform: skipNonFinite(), globalClipnorm: 1 }).transform!.name).toBe('chain');
+  });
+
+  it('prints each critical diagnosis once, at onset, when nothing else shows them; print: none stays silent', async () => {
+    const printed: string[] = [];
+    const spy = vi.spyOn(console, 'warn').mockImplementation((line: string) => void printed.push(line));
+    try {
+      await trainRnn(undefined, 1); // the exploding RNN: NaN at step 1
+      expect(printed.length).toBeGreaterThanOrEqual(2);
+      expect(printed[0]).toMatch(/^gradguard: step 0 critical exploding-gradient in layer "rnn": The global gradient norm is .*\n {2}try clipByGlobalNorm: /);
+      expect(printed.some((l) => /^gradguard: step 1 critical non-finite in layer "rnn"/.test(l))).toBe(true);
+      expect(new Set(printed).size).toBe(printed.length); // each once
+      printed.length = 0;
+      const silent = guard(tf.train.sgd(0.1), { monitor: createMonitor(), print: 'none' });
+      const w = tf.variable(tf.tensor([1, 2]), true, 'print_none_w');
+      silent.minimize(() => tf.mul(tf.sum(w), Number.NaN) as tf.Scalar);
+      await silent.flush();
+      expect(silent.monitor!.diagnoses.some((d) => d.severity === 'critical')).toBe(true);
+      expect(printed).toEqual([]);
+      silent.dispose();
+      w.dispose();
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('leaks no tensor over 240 guarded model.fit steps (Adam, chained clipping, monitor)', async () => {

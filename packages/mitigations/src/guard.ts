@@ -20,6 +20,7 @@ import { type StopPolicy, type TerminateCallback, type TerminateOptions, createS
 export { terminateOnProblem } from './stop-policy';
 import { type GradientTransformation, type TensorMap, type TransformState, createStepContext, disposeNew, disposeState } from './transformation';
 
+import { reportToConsole } from './console-report';
 import { checkGuardArguments, withKerasClip } from './guard-arguments';
 import { optimizerFromName } from './optimizer-names';
 import type { GuardOptions, GuardedOptimizer, NamedTensor } from './guard-types';
@@ -63,6 +64,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   private inFlight = 0;
   private failure: unknown;
   private baseRate: number | undefined;
+  private unprint: (() => void) | undefined;
 
   constructor(inner: tf.Optimizer, options: GuardOptions) {
     super();
@@ -79,6 +81,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.policy = createStopPolicy(() => this.flush());
     this.meter = createGradientMeter({ kernel: this.kernel });
     if (options.onStep) this.listeners.add(options.onStep);
+    if (options.monitor && options.print !== 'none') this.unprint = reportToConsole(options.monitor, options.print ?? 'critical');
     if (options.model) this.attach(options.model);
   }
 
@@ -113,9 +116,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     if (verdict) throw verdict;
   }
 
-  callback(options: TerminateOptions = {}): TerminateCallback {
-    return this.policy.callback(this.model, options);
-  }
+  callback(options: TerminateOptions = {}): TerminateCallback { return this.policy.callback(this.model, options); }
 
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
     const { value, grads } = this.computeGradients(f, varList);
@@ -274,6 +275,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     if (this.state !== undefined) disposeState(this.state);
     this.state = undefined;
     this.rollback?.dispose();
+    this.unprint?.();
     this.inner.dispose();
   }
 }

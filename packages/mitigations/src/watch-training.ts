@@ -52,7 +52,8 @@ export interface WatchedTraining {
  */
 export function watchTraining(optimizer: tf.Optimizer | OptimizerName, options: WatchTrainingOptions = {}): WatchedTraining {
   const { recorder, stopOnNonFinite = false, monitor = createMonitor(), ...guardOptions } = options;
-  const guarded = guard(optimizer, { ...guardOptions, monitor });
+  // With a recorder its sinks show the diagnoses (the console sink among them): the guard does not print them too.
+  const guarded = guard(optimizer, { ...(recorder ? { print: 'none' as const } : {}), ...guardOptions, monitor });
   let firstNonFiniteStep: number | null = null;
   let lastLoss: number | null = null;
   const offStep = guarded.onStep((s) => {

@@ -80,6 +80,7 @@ export function guardedAdam(options: ConfigureOptions & { transform?: GradientTr
   const inner = tf.train.adam(LEARNING_RATE);
   const guarded = guard(inner, {
     monitor: createMonitor(),
+    print: 'none', // the run log holds the diagnoses
     model: options.model,
     ...(options.transform ? { transform: options.transform } : {}),
     ...(options.rollback ? { rollback: true } : {}),
