@@ -135,6 +135,12 @@ describe('gradguard train', () => {
     const w = gradguard(['train', '--steps', '1', '--samples', '32', '--seq-len', '4', '--log', join(file, 'run.jsonl')]);
     expect(w.code).toBe(2);
     expect(w.stderr).toMatch(/^error: .*a-file\/run\.jsonl.*\n {2}hint: Check that the directory exists and is writable\./m);
-    for (const e of [m, lr, p, w]) expect(e.stderr).not.toMatch(/\n\s+at /);
+    // An HTML report path that is a directory is refused before training (it used to fail after the whole run).
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-train-dir-'));
+    const h = gradguard(['train', '--steps', '400', '--html', dir]);
+    expect(h.code).toBe(2);
+    expect(h.stderr).toMatch(/^error: cannot write .*gradguard-train-dir-.*: it is a directory\./m);
+    expect(`${h.stdout}${h.stderr}`).not.toMatch(/step\s+1\b/); // nothing was trained
+    for (const e of [m, lr, p, w, h]) expect(e.stderr).not.toMatch(/\n\s+at /);
   });
 });
