@@ -92,6 +92,19 @@ describe('gradguard doctor', () => {
     expect(j.findings.map((f: { severity: string; problem: string }) => f.severity)).toContain('warning');
   });
 
+  it('ten ReLU layers each at 2.27× He scale: not healthy — their scales compound (exit 1)', async () => {
+    const m = tf.sequential();
+    for (let i = 0; i < 10; i++) {
+      m.add(tf.layers.dense({ units: 32, activation: 'relu', ...(i === 0 ? { inputShape: [16] } : {}), kernelInitializer: tf.initializers.randomNormal({ stddev: 2.27 * Math.sqrt(2 / (i === 0 ? 16 : 32)), seed: 10 + i }) }));
+    }
+    m.add(tf.layers.dense({ units: 1 }));
+    const file = await saveModelFiles(m, dirOf('compound'));
+    m.dispose();
+    const r = gradguard(['doctor', file]);
+    expect(r.code, r.stdout).toBe(1);
+    expect(r.stdout, r.stdout).toMatch(/Layers "\S+" to "\S+" \(10\) each start at [\d.]+–[\d.]+× He initialization: together they scale activations and gradients by about \d/);
+  });
+
   it('a model file is untrusted text too: control characters in its layer names never reach the terminal', () => {
     // tfjs refuses such a name when it builds the model, and that error quotes it: exit 2, the name shown escaped.
     // The exploding fixture with its recurrent layer renamed in model.json (and in the weight names that follow it).

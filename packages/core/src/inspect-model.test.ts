@@ -83,3 +83,45 @@ describe('inspectModel', () => {
     m.dispose();
   });
 });
+
+describe('inspectModel: initial scales that compound through a deep stack', () => {
+  /** A 10-layer ReLU MLP (width 32) whose kernels start at `factor` × He scale, and the first step's gradient norm. */
+  async function deepMlp(factor: number) {
+    const model = tf.sequential();
+    for (let i = 0; i < 10; i++) {
+      const fanIn = i === 0 ? 16 : 32;
+      model.add(tf.layers.dense({
+        units: 32, activation: 'relu', ...(i === 0 ? { inputShape: [16] } : {}), name: `d${i}`,
+        kernelInitializer: tf.initializers.randomNormal({ stddev: factor * Math.sqrt(2 / fanIn), seed: 10 + i }),
+      }));
+    }
+    model.add(tf.layers.dense({ units: 1, name: 'head', kernelInitializer: tf.initializers.heNormal({ seed: 99 }) }));
+    const x = tf.randomNormal([64, 16], 0, 1, 'float32', 1);
+    const y = tf.randomNormal([64, 1], 0, 1, 'float32', 2);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const { grads, value } = tf.variableGrads(() => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar, vars);
+    const norm = Math.sqrt(Object.values(grads).reduce((a, g) => a + (tf.sum(tf.square(g)).dataSync()[0] ?? 0), 0));
+    tf.dispose([x, y, value, ...Object.values(grads)]);
+    return { model, norm };
+  }
+
+  it('ten layers at 2.27× He each (none over the per-layer bound) are flagged together; the first gradient is huge', async () => {
+    const { model, norm } = await deepMlp(2.27);
+    const report = await inspectModel(model);
+    expect(report.initialGains.every((g) => g.gain < 4)).toBe(true); // the per-layer rule alone says nothing
+    const [f] = report.findings.filter((x) => x.evidence.compoundGain !== undefined);
+    expect(f).toMatchObject({ problem: 'exploding-gradient', severity: 'warning', layer: 'd0' });
+    expect(f!.evidence.compoundGain as number).toBeGreaterThan(1e3); // ≈ 2.27^10 = 3.6e3, up to sampling
+    expect(f!.message).toMatch(/Layers "d0" to "d9" \(10\) each start at .*× He initialization: together they scale/);
+    expect(norm).toBeGreaterThan(1e3); // ground truth: the gradient really is thousands of times too large
+    model.dispose();
+  });
+
+  it('the same stack at He scale is not flagged, and its first gradient is ordinary', async () => {
+    const { model, norm } = await deepMlp(1);
+    const report = await inspectModel(model);
+    expect(report.findings.filter((x) => x.evidence.compoundGain !== undefined)).toEqual([]);
+    expect(norm).toBeLessThan(100);
+    model.dispose();
+  });
+});

@@ -7,7 +7,10 @@ import { formatNumber as fmt } from './format';
 import { type LayerLike, type VariableLocation, mapVariablesToLayers } from './layer-map';
 import type { Diagnosis } from './run-log/diagnosis';
 import type { RecurrentStatistics } from './run-log/statistics';
-import { type SpectralOptions, recurrentSpectraOnDevice } from './spectral-radius';
+import { RECURRENT_GATES, type SpectralOptions, recurrentSpectraOnDevice } from './spectral-radius';
+
+/** Recurrent layers: their kernels' growth is judged by the recurrent spectra, not by the dense compounding rule. */
+const RECURRENT_CLASSES: ReadonlySet<string> = new Set(Object.keys(RECURRENT_GATES));
 
 export interface InspectModelOptions extends SpectralOptions {
   /** Recurrent spectral radius above which a SimpleRNN is flagged (a warning). Default 1, with 0.01 tolerance. */
@@ -19,6 +22,12 @@ export interface InspectModelOptions extends SpectralOptions {
    * initialization gives √2 ≈ 1.41 and Glorot at most √2, so the default 4 is nearly three times He.
    */
   readonly maxInitialGain?: number;
+  /**
+   * The product of the weighted layers' initial scales relative to He (RMS·√fan-in / √2), in model order, above which
+   * the stack's initial scale compounds into an explosion (warning): ten layers at 2.27× He each are 3.6e3×, although
+   * none is above `maxInitialGain`. Default 10.
+   */
+  readonly maxCompoundGain?: number;
   /** A SimpleRNN whose r^T falls below this is flagged as vanishing (info). Default 1e-6. */
   readonly minRadiusPower?: number;
 }
@@ -58,6 +67,7 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
   const maxRadius = checkNumber(where, 'maxRadius', options.maxRadius ?? 1, { exclusiveMin: 0 });
   const maxDepth = checkNumber(where, 'maxDepthWithoutNormalization', options.maxDepthWithoutNormalization ?? 10, { min: 1, integer: true });
   const maxGain = checkNumber(where, 'maxInitialGain', options.maxInitialGain ?? 4, { exclusiveMin: 0 });
+  const maxCompound = checkNumber(where, 'maxCompoundGain', options.maxCompoundGain ?? 10, { exclusiveMin: 1 });
   const minRadiusPower = checkNumber(where, 'minRadiusPower', options.minRadiusPower ?? 1e-6, { min: 0 });
   const map = mapVariablesToLayers(model);
 
@@ -170,6 +180,33 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
         `initialization: activations and gradients grow by about that factor per layer.`,
       evidence: { initialGain: g.gain, maxInitialGain: maxGain, heGain: Math.SQRT2 },
       advice: ADVICE['exploding-gradient'].filter((a) => a.remedy === 'betterInitialization' || a.remedy === 'clipByGlobalNorm'),
+    });
+  }
+
+  // Compounding: each layer multiplies the forward signal (and the gradient on the way back) by about its scale
+  // relative to He, so a stack of layers each a little too large explodes together. The longest stretch whose product
+  // is largest, among the layers that are not flagged one by one already.
+  const dense = initialGains.filter((g) => !RECURRENT_CLASSES.has(g.className));
+  let best = { product: 1, from: 0, to: -1 };
+  for (let i = 0; i < dense.length; i++) {
+    let product = 1;
+    for (let j = i; j < dense.length; j++) {
+      product *= dense[j]!.gain / Math.SQRT2;
+      if (product > best.product) best = { product, from: i, to: j };
+    }
+  }
+  const stretch = dense.slice(best.from, best.to + 1);
+  if (best.product > maxCompound && stretch.length >= 3 && !stretch.some((g) => g.gain > maxGain)) {
+    findings.push({
+      problem: 'exploding-gradient',
+      severity: 'warning',
+      layer: stretch[0]!.layer,
+      message:
+        `Layers "${stretch[0]!.layer}" to "${stretch.at(-1)!.layer}" (${stretch.length}) each start at ` +
+        `${fmt(Math.min(...stretch.map((g) => g.gain / Math.SQRT2)))}–${fmt(Math.max(...stretch.map((g) => g.gain / Math.SQRT2)))}× He ` +
+        `initialization: together they scale activations and gradients by about ${fmt(best.product)}×.`,
+      evidence: { compoundGain: best.product, layers: stretch.length, maxCompoundGain: maxCompound, heGain: Math.SQRT2 },
+      advice: ADVICE['exploding-gradient'].filter((a) => a.remedy === 'betterInitialization' || a.remedy === 'batchNormalization' || a.remedy === 'clipByGlobalNorm'),
     });
   }
 
