@@ -25,6 +25,20 @@ describe.each(['host', 'device'] as const)('createReadback(%s)', (kind) => {
     expect(Array.from(values.get('known')!)).toEqual([3, 4]);
   });
 
+  it('reads a borrowed tensor without taking it over: its owner keeps it, and nothing else is left behind', async () => {
+    const loss = tf.scalar(1.5);
+    await expectNoLeak(async () => {
+      const r = createReadback(kind);
+      r.borrow('loss', loss);
+      r.add('own', tf.tensor([2, 3]));
+      const values = await r.read();
+      expect(Array.from(values.get('loss')!)).toEqual([1.5]);
+      expect(Array.from(values.get('own')!)).toEqual([2, 3]);
+    });
+    expect(loss.isDisposed).toBe(false);
+    loss.dispose();
+  });
+
   it('refuses a key registered twice in one step, and dispose() frees what was never read', async () => {
     await expectNoLeak(async () => {
       const r = createReadback(kind);

@@ -15,12 +15,18 @@ export type ReadValues = ReadonlyMap<string, Float32Array>;
  * - `host` (cpu, wasm, tfjs-node): the values are already in host memory and kernels ran synchronously, so each
  *   tensor is read in place (`hostViewOf`) right away, with no concatenation kernel.
  *
- * The readback owns what is registered: it disposes every tensor once read (or on `dispose`).
+ * The readback owns what is registered with `add`: it disposes those tensors once read (or on `dispose`); tensors
+ * registered with `borrow` stay their owner's.
  */
 export interface StepReadback {
   readonly kind: 'host' | 'device';
   /** Registers `tensor` (any shape; read as float32) under `key`. The readback takes ownership of it (and disposes it if the key is refused). */
   add(key: string, tensor: tf.Tensor): void;
+  /**
+   * Registers `tensor` under `key` without taking it over (a loss the caller returns, a state's probe): the caller
+   * keeps it alive until `read()` or `readSync()` has been called, which copies or concatenates it at once.
+   */
+  borrow(key: string, tensor: tf.Tensor): void;
   /** Registers values already known on the host under `key`. */
   set(key: string, values: ArrayLike<number>): void;
   /** Reads every registered value. Host readbacks resolve at once; call it once. */
@@ -49,11 +55,18 @@ export function createReadback(kind?: 'host' | 'device'): StepReadback {
 /** The registered values of one step: device tensors (owned) and host values, each under a key of its own. */
 function registry() {
   const tensors = new Map<string, tf.Tensor>();
+  const owned = new Set<tf.Tensor>();
   const known = new Map<string, Float32Array>();
   const fresh = (key: string): void => {
     if (tensors.has(key) || known.has(key)) {
       throw new InvalidArgumentError(`StepReadback: the key "${key}" is registered twice in one step.`, 'Give each participant its own key.');
     }
+  };
+  const release = (): void => {
+    for (const t of owned) t.dispose();
+    owned.clear();
+    tensors.clear();
+    known.clear();
   };
   return {
     tensors,
@@ -66,16 +79,19 @@ function registry() {
         throw e;
       }
       tensors.set(key, tf.keep(tensor));
+      owned.add(tensor);
+    },
+    borrow(key: string, tensor: tf.Tensor): void {
+      fresh(key);
+      tensors.set(key, tensor);
     },
     set(key: string, values: ArrayLike<number>): void {
       fresh(key);
       known.set(key, Float32Array.from(values));
     },
-    dispose(): void {
-      for (const t of tensors.values()) t.dispose();
-      tensors.clear();
-      known.clear();
-    },
+    /** Frees the owned tensors and forgets everything registered. */
+    release,
+    dispose: release,
   };
 }
 
@@ -84,6 +100,7 @@ function hostReadback(view: HostView): StepReadback {
   const readback: StepReadback = {
     kind: 'host',
     add: r.add,
+    borrow: r.borrow,
     set: r.set,
     readSync() {
       const out = new Map(r.known);
@@ -94,7 +111,7 @@ function hostReadback(view: HostView): StepReadback {
         out.set(key, Float32Array.from(view(f) ?? (f.dataSync() as Float32Array)));
         if (f !== t) f.dispose();
       }
-      r.dispose();
+      r.release();
       return out;
     },
     read: () => Promise.resolve(readback.readSync()),
@@ -108,6 +125,7 @@ function deviceReadback(): StepReadback {
   return {
     kind: 'device',
     add: r.add,
+    borrow: r.borrow,
     set: r.set,
     readSync() {
       throw new InvalidArgumentError('StepReadback: readSync() is for host readbacks only.', 'Await read() on a device backend.');
@@ -115,9 +133,10 @@ function deviceReadback(): StepReadback {
     async read() {
       const entries = [...r.tensors];
       const out = new Map(r.known);
-      r.tensors.clear();
-      r.known.clear();
-      if (entries.length === 0) return out;
+      if (entries.length === 0) {
+        r.release();
+        return out;
+      }
       // One concatenation, one asynchronous read. tf.keep: model.fit runs the step inside tf.tidy, and the read ends later.
       const all = tf.keep(
         tf.tidy(() => {
@@ -126,7 +145,7 @@ function deviceReadback(): StepReadback {
         }),
       );
       const sizes = entries.map(([, t]) => t.size);
-      for (const [, t] of entries) t.dispose();
+      r.release(); // the owned tensors; borrowed ones stay with their owner, already copied into `all`
       let values: Float32Array;
       try {
         values = (await all.data()) as Float32Array;

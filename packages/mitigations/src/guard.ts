@@ -183,12 +183,12 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
         return;
       }
       this.rollback?.afterApply(step, params, readback);
-      if (loss) readback.add('loss', tf.clone(loss));
+      if (loss) readback.borrow('loss', loss); // read (host) or concatenated (device) below, within this step
       if (typeof mask === 'object') readback.add('applied', tf.cast(mask, 'float32'));
       const probeMap = this.transform?.probe?.(this.state!) ?? {};
       for (const [k, v] of Object.entries(probeMap)) {
         if (typeof v === 'number') readback.set(`probe:${k}`, [v]);
-        else readback.add(`probe:${k}`, tf.clone(v));
+        else readback.borrow(`probe:${k}`, v);
       }
       const pending: Pending = {
         step, measured, spectra, post,

@@ -71,14 +71,17 @@ export interface StepContext {
 
 /** A step context over a table of facts (what `guard` builds from its statistics pass). */
 export function createStepContext(step: number, measured: ReadonlyMap<tf.Tensor, TensorFacts> | undefined): StepContext {
-  const table = new Map(measured ?? []);
+  // The measured facts are read as they are; only what the stages derive goes into a table of its own (no copy of
+  // the measured map on every step).
+  const derived = new Map<tf.Tensor, TensorFacts>();
+  const facts = (t: tf.Tensor): TensorFacts | undefined => measured?.get(t) ?? derived.get(t);
   return {
     step,
-    facts: (t) => table.get(t),
+    facts,
     derive(out, from, factor) {
-      const f = table.get(from);
+      const f = facts(from);
       if (f === undefined) return;
-      table.set(out, { sq: f.sq * factor * factor, nonFinite: Number.isFinite(factor) ? f.nonFinite : out.size });
+      derived.set(out, { sq: f.sq * factor * factor, nonFinite: Number.isFinite(factor) ? f.nonFinite : out.size });
     },
   };
 }
