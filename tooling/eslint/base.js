@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'coverage/**', '**/*.config.*'] },
+  { ignores: ['dist/**', 'dist-test/**', 'coverage/**', '**/*.config.*'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -12,7 +12,7 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
-/** Serves the built page (`dist/`) on 127.0.0.1 at a free port, as `vite preview` would. */
+/** Serves a built page (the tests build into `dist-test/`) on 127.0.0.1 at a free port, as `vite preview` would. */
 export async function serveDist(dir: string): Promise<{ url: string; close(): Promise<void> }> {
   if (!existsSync(join(dir, 'index.html'))) {
     throw new Error(`${dir}/index.html is missing: build the page first (pnpm --filter @gradguard/viewer build).`);

@@ -20,7 +20,8 @@ let server: Awaited<ReturnType<typeof serveDist>>;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await serveDist(join(here, '..', 'dist'));
+  // Its own build folder: turbo may run the viewer's `build` (which empties dist/) while these tests serve the page.
+  server = await serveDist(join(here, '..', 'dist-test'));
   browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS });
 });
 
