@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,10 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { readRunLogFile } from './node';
 
 /** Bundles the child script from source (the same code the package ships) so the test needs no build. */
-function bundleChild(dir: string): string {
-  const out = join(dir, 'write-forever.mjs');
+function bundleChild(dir: string, script = 'write-forever'): string {
+  const out = join(dir, `${script}.mjs`);
   buildSync({
-    entryPoints: [fileURLToPath(new URL('../test/write-forever.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(`../test/${script}.ts`, import.meta.url))],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -60,5 +60,20 @@ describe('a run log survives SIGKILL', () => {
     const complete = text.split('\n').length - 1;
     expect(read.steps.length).toBe(complete - 1);
     expect(read.truncated).toBe(!text.endsWith('\n'));
+  }, 30_000);
+});
+
+describe('a run log survives an uncaught exception', () => {
+  it('step records still buffered when the script throws are written by the exit hook, then the process dies with code 1', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-throw-'));
+    const log = join(dir, 'run.jsonl');
+    const r = spawnSync(process.execPath, [bundleChild(dir, 'throw-midrun'), log], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('the training script crashed at step 37');
+    const read = readRunLogFile(log);
+    expect(read.header.name).toBe('thrown');
+    expect(read.steps.map((s) => s.step)).toEqual(Array.from({ length: 37 }, (_, i) => i));
+    expect(read.steps.at(-1)!.loss).toBeCloseTo(1 / 37, 12);
+    expect(read.truncated).toBe(false);
   }, 30_000);
 });

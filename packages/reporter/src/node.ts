@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync,
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type RunLog, RunLogError } from '@gradguard/core/run-log';
+import { type RunLog, RunLogError, checkNumber } from '@gradguard/core/run-log';
 import { type ChartAssets, type HtmlReportOptions, renderHtmlReport } from './html-report';
 import { createJsonlSink } from './jsonl';
 import { checkRecord } from './check-arguments';
@@ -16,15 +16,29 @@ export { createConsoleSink } from './console-sink';
 export type { ConsoleSinkOptions } from './console-sink';
 
 export interface JsonlFileSinkOptions {
-  /** fsync after every record (survives power loss, not just a crash); default false. */
+  /** fsync after every write (survives power loss, not just a crash); default false. Implies `flushMs: 0`. */
   readonly fsync?: boolean;
+  /**
+   * Longest a step record may wait in memory before it is written, in ms. Default 100: one `write` per batch of
+   * steps instead of one per step (a write costs ~0.1–0.2 ms, a tenth of a small model's step). Header, diagnosis
+   * and end records are written at once together with every step before them, and so is everything still buffered
+   * when the process exits (an uncaught exception, `process.exit`). Only a process killed outright (SIGKILL, power
+   * loss) can lose the step records of its last `flushMs`. `0` writes every record the moment it happens.
+   */
+  readonly flushMs?: number;
 }
 
+/** Flushes of the file sinks still open, run when the process exits (an uncaught exception included). */
+const openFlushes = new Set<() => void>();
+let exitHook = false;
+
 /**
- * Writes the run log to `path` (created or truncated), one record per line, each with a single `write` the moment it
- * happens: a run that crashes or is killed mid-step leaves every finished record readable.
+ * Writes the run log to `path` (created or truncated), one record per line: step records in batches written at least
+ * every `flushMs` (see {@link JsonlFileSinkOptions}), every other record at once with everything before it. A run that
+ * crashes leaves every record it produced readable; one killed mid-step, every record but its last `flushMs`.
  */
 export function createJsonlFileSink(path: string, options: JsonlFileSinkOptions = {}): RunSink {
+  const flushMs = options.fsync ? 0 : checkNumber('createJsonlFileSink', 'flushMs', options.flushMs ?? 100, { min: 0, max: 60_000 });
   let fd: number;
   try {
     fd = openSync(path, 'w');
@@ -32,19 +46,66 @@ export function createJsonlFileSink(path: string, options: JsonlFileSinkOptions 
     throw new RunLogError(`cannot open run log ${JSON.stringify(path)} for writing: ${(e as Error).message}.`, undefined, 'Check that the directory exists and is writable.');
   }
   let open = true;
-  return createJsonlSink(
-    (line) => {
-      if (!open) return;
-      try {
-        writeSync(fd, line);
-        if (options.fsync) fsyncSync(fd);
-      } catch (e) {
-        throw writeError('run log', path, e);
+  let buffered: string[] = [];
+  let bytes = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // A write that fails on the timer has no caller to throw to: it is kept and thrown by the next record or close.
+  let failure: unknown;
+  const rethrow = (): void => {
+    if (failure === undefined) return;
+    const f = failure;
+    failure = undefined;
+    throw f;
+  };
+  const flushLater = (): void => {
+    try {
+      flush();
+    } catch (e) {
+      failure ??= e;
+    }
+  };
+  const flush = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (!open || buffered.length === 0) return;
+    const text = buffered.length === 1 ? buffered[0]! : buffered.join('');
+    buffered = [];
+    bytes = 0;
+    try {
+      writeSync(fd, text);
+      if (options.fsync) fsyncSync(fd);
+    } catch (e) {
+      throw writeError('run log', path, e);
+    }
+  };
+  openFlushes.add(flush);
+  if (!exitHook) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const f of openFlushes) {
+        try {
+          f();
+        } catch {
+          // exiting: a failed last write cannot be reported anywhere better than the missing lines themselves
+        }
       }
+    });
+  }
+  const base = createJsonlSink(
+    (line) => {
+      rethrow();
+      if (!open) return;
+      buffered.push(line);
+      bytes += line.length;
+      if (flushMs === 0 || bytes >= 1 << 16) flush();
+      else timer ??= setTimeout(flushLater, flushMs).unref();
     },
     () => {
+      rethrow();
       if (!open) return;
+      flush();
       open = false;
+      openFlushes.delete(flush);
       try {
         closeSync(fd);
       } catch (e) {
@@ -52,6 +113,13 @@ export function createJsonlFileSink(path: string, options: JsonlFileSinkOptions 
       }
     },
   );
+  const thenFlush =
+    <T>(write: (r: T) => void) =>
+    (r: T): void => {
+      write(r);
+      flush();
+    };
+  return { ...base, header: thenFlush(base.header), diagnosis: thenFlush(base.diagnosis), end: thenFlush(base.end) };
 }
 
 /** A failed write (a full disk: ENOSPC) as an error that names the file, so the user knows which disk to free. */

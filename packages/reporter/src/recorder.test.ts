@@ -77,10 +77,11 @@ describe('createRecorder + JSONL file sink', () => {
     expect(log.end!.finalLoss).toBeNaN();
   });
 
-  it('leaves every finished record readable when the run dies mid-write (no end, partial last line)', () => {
+  it('leaves every finished record readable when the run dies mid-write (no end, partial last line)', async () => {
     const path = tmp('crash.jsonl');
-    const rec = createRecorder({ name: 'crash', sinks: [createJsonlFileSink(path)] });
+    const rec = createRecorder({ name: 'crash', sinks: [createJsonlFileSink(path, { flushMs: 20 })] });
     for (let i = 0; i < 5; i++) rec.step(stats(i, 2, 1));
+    await new Promise((r) => setTimeout(r, 60)); // past the flush deadline: the steps are on disk
     // The process dies here: no end(), no close(). Simulate a write cut off mid-line.
     appendFileSync(path, '{"type":"step","step":5,"ti');
     const log = readRunLogFile(path);

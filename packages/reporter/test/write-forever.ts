@@ -1,5 +1,5 @@
 // A training process stand-in for the crash test: records steps to a JSONL run log as fast as it can, forever,
-// and says on stdout when it has written the first 50. The test SIGKILLs it mid-run.
+// and says on stdout when it has handed the first 50 to the sink. The test SIGKILLs it mid-run.
 import { createJsonlFileSink } from '../src/node';
 import { createRecorder } from '../src/recorder';
 
