@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelOptionError, checkPositive } from './errors';
+import { OPTIMIZER_NAMES, type OptimizerName } from './names';
 
-export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
-export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+export { OPTIMIZER_NAMES, type OptimizerName };
 
 /** An optimizer as plain data. `momentum` is used by 'momentum' only (default 0.9). */
 export interface OptimizerSpec {

@@ -1,11 +1,10 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ModelOptionError, checkInt, checkPositive } from './errors';
 import { type InitializerSpec, type RegularizerSpec, createInitializer, createRegularizer } from './initializers';
+import { ACTIVATIONS, type Activation, RECURRENT_CELLS, type RecurrentCell } from './names';
 
-export const RECURRENT_CELLS = ['simple-rnn', 'lstm', 'gru'] as const;
-export type RecurrentCell = (typeof RECURRENT_CELLS)[number];
-export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'linear', 'elu', 'selu'] as const;
-export type Activation = (typeof ACTIVATIONS)[number];
+export { ACTIVATIONS, RECURRENT_CELLS, type Activation, type RecurrentCell };
+
 export type OutputActivation = 'linear' | 'sigmoid' | 'softmax';
 
 export interface RecurrentOptions {

@@ -1,6 +1,7 @@
 import { addingTask } from './adding-problem';
 import { copyTask } from './copy-memory';
 import { ModelOptionError } from './errors';
+import { TASK_NAMES, type TaskName } from './names';
 import { noisySineTask } from './noisy-sine';
 import type { Task } from './task';
 import { temporalOrderTask } from './temporal-order';
@@ -14,8 +15,7 @@ export type TaskSpec =
   | { readonly name: 'noisy-sine'; readonly sequenceLength: number; readonly noise?: number; readonly inputScale?: number; readonly flatten?: boolean; readonly threshold?: number }
   | { readonly name: 'two-spirals'; readonly turns?: number; readonly noise?: number; readonly inputScale?: number; readonly threshold?: number };
 
-export const TASK_NAMES = ['adding', 'temporal-order', 'copy', 'noisy-sine', 'two-spirals'] as const;
-export type TaskName = (typeof TASK_NAMES)[number];
+export { TASK_NAMES, type TaskName };
 
 /** Makes the {@link Task} a spec names. */
 export function createTask(spec: TaskSpec): Task {
