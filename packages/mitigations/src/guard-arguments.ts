@@ -14,7 +14,7 @@ import { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
  * (a misspelt `statsEvry`) is an error rather than silently ignored.
  */
 export const GUARD_OPTION_KEYS: string[] = [
-  'transform', 'monitor', 'model', 'statsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel', 'clipnorm', 'clipvalue', 'globalClipnorm', 'print',
+  'transform', 'monitor', 'model', 'statsEvery', 'weightsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel', 'clipnorm', 'clipvalue', 'globalClipnorm', 'print',
 ];
 
 const ROLLBACK_KEYS = ['every', 'learningRateFactor', 'maxRollbacks'] as const;
@@ -53,6 +53,7 @@ export function checkGuardArguments(optimizer: unknown, options: unknown): void 
     }
   }
   if (o.statsEvery !== undefined) checkNumber('guard', 'statsEvery', o.statsEvery, { min: 1, integer: true });
+  if (o.weightsEvery !== undefined) checkNumber('guard', 'weightsEvery', o.weightsEvery, { min: 1, integer: true });
   if (onStep !== undefined && typeof onStep !== 'function') {
     throw bad(`onStep must be a function, got ${describeValue(onStep)}.`, 'Pass (stats) => { ... }, called with each step\'s statistics.');
   }

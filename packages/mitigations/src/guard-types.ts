@@ -29,6 +29,13 @@ export interface GuardOptions {
   readonly model?: LayerLike;
   /** Measure every k-th step only (default 1: every step). Transformations still run on every step. */
   readonly statsEvery?: number;
+  /**
+   * Measure the weights' norms on every k-th measured step (default 10), and always on the first 10 measured steps,
+   * on the step after one whose gradients or loss were not finite, and while a warning or critical problem is active.
+   * Weights move by at most about the learning rate per step, so a sparser cadence misses no growth the weight rule
+   * would report, and halves the statistics pass on host backends. `1` measures them on every measured step.
+   */
+  readonly weightsEvery?: number;
   /** Called with each step's statistics, in step order, once they are read back (before the monitor's diagnoses). */
   readonly onStep?: (stats: StepStatistics) => void;
   /** Warm-up and back-off of the inner optimizer's learning rate (`controlLearningRate(...)`). Back-off needs `monitor`. */

@@ -24,7 +24,7 @@ import { reportToConsole } from './console-report';
 import { checkGuardArguments, withKerasClip } from './guard-arguments';
 import { optimizerFromName } from './optimizer-names';
 import type { GuardOptions, GuardedOptimizer, NamedTensor } from './guard-types';
-import { type Pending, readStep, toMap, variablesOf } from './step-record';
+import { type Pending, readStep, toMap, variablesOf, weightsDue } from './step-record';
 
 export type { GuardOptions, GuardedOptimizer } from './guard-types';
 export type { RollbackEvent, RollbackOptions } from './rollback';
@@ -46,6 +46,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   readonly transform: GradientTransformation | undefined;
   readonly monitor: Monitor | undefined;
   private readonly statsEvery: number;
+  private readonly weightsEvery: number;
   private readonly recurrent: { readonly every: number; readonly squarings?: number } | undefined;
   private readonly listeners = new Set<(s: StepStatistics) => void>();
   private readonly control: LearningRateControl | undefined;
@@ -73,6 +74,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.monitor = options.monitor;
     this.kernel = options.kernel ?? 'auto';
     this.statsEvery = options.statsEvery ?? 1; // every option was checked by checkGuardArguments
+    this.weightsEvery = options.weightsEvery ?? 10;
     const rec = options.recurrent === true ? {} : options.recurrent || undefined;
     this.recurrent = rec && { every: rec.every ?? 1, ...(rec.squarings !== undefined ? { squarings: rec.squarings } : {}) };
     const rb = options.rollback === true ? {} : options.rollback === false ? undefined : options.rollback;
@@ -145,7 +147,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     const kernel = this.meter.kernel;
     const readback = measure || (this.transform && kernel === 'host') ? createReadback(kernel) : undefined;
     this.rollback?.beforeApply(step, params, readback);
-    const measured = readback ? this.meter.measure(grads, readback, 'gradients', { weights: measure }) : undefined;
+    const weights = measure && weightsDue(step / this.statsEvery, this.weightsEvery, this.latestStats, this.monitor);
+    const measured = readback ? this.meter.measure(grads, readback, 'gradients', { weights }) : undefined;
     let learningRate = readLearningRate(this.inner);
     if (this.control) {
       this.baseRate ??= learningRate!;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { MeasuredGradients, PendingSpectra, ReadValues, StepStatistics } from '@gradguard/core';
+import type { MeasuredGradients, Monitor, PendingSpectra, ReadValues, StepStatistics } from '@gradguard/core';
 import type { NamedTensor } from './guard-types';
 import type { TensorMap } from './transformation';
 
@@ -14,6 +14,20 @@ export interface Pending {
   readonly applied: boolean | 'read';
   readonly probes: readonly string[];
   readonly learningRate: number | undefined;
+}
+
+/** Measured steps that always measure the weights: the first steps set each layer's baseline for the growth rule. */
+const WEIGHTS_FROM_START = 10;
+
+/**
+ * Whether the measured step at `index` (its count among measured steps) measures the weights too: the first
+ * WEIGHTS_FROM_START, every `every`-th, the one after a step whose gradients or loss were not finite (are the weights
+ * still finite?), and every one while a warning or critical problem is active.
+ */
+export function weightsDue(index: number, every: number, last: StepStatistics | undefined, monitor: Monitor | undefined): boolean {
+  if (index < WEIGHTS_FROM_START || index % every === 0) return true;
+  if (last && (last.nonFinite > 0 || (last.loss !== undefined && !Number.isFinite(last.loss)))) return true;
+  return monitor !== undefined && monitor.active.some((d) => d.severity !== 'info');
 }
 
 /** A measured step's statistics from its read-back values: each participant's values under its own key. */
