@@ -221,8 +221,8 @@ describe('guard', () => {
     const after = await loaded.optimizer.getWeights();
     expect(after.map((w) => w.name)).toEqual(before.map((w) => w.name));
     for (let i = 0; i < before.length; i++) expect(Array.from(await after[i]!.tensor.data())).toEqual(Array.from(await before[i]!.tensor.data()));
-    // Wrapped again, it goes on training where it stopped.
-    const again = guard(loaded.optimizer, { model: loaded, monitor: createMonitor() });
+    // Reloaded guarded (checkpoint.test.ts); its inner Adam wrapped again goes on training where it stopped.
+    const again = guard((loaded.optimizer as ReturnType<typeof guard>).inner, { model: loaded, monitor: createMonitor() });
     loaded.compile({ optimizer: again, loss: 'meanSquaredError' });
     await loaded.fit(data.xs, data.ys, { epochs: 1, batchSize: 32, verbose: 0, shuffle: false });
     expect(again.inner.iterations).toBe(guarded.inner.iterations + 2);

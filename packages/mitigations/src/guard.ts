@@ -23,6 +23,7 @@ import { type GradientTransformation, type TensorMap, type TransformState, creat
 import { reportToConsole } from './console-report';
 import { checkGuardArguments, withKerasClip } from './guard-arguments';
 import { optimizerFromName } from './optimizer-names';
+import { type GuardCheckpoint, checkpointOf, installGuardRestore } from './checkpoint';
 import type { GuardOptions, GuardedOptimizer, NamedTensor } from './guard-types';
 import { type Pending, readStep, toMap, variablesOf, weightsDue } from './step-record';
 
@@ -66,6 +67,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   private failure: unknown;
   private baseRate: number | undefined;
   private unprint: (() => void) | undefined;
+  private readonly checkpoint: GuardCheckpoint;
 
   constructor(inner: tf.Optimizer, options: GuardOptions) {
     super();
@@ -73,6 +75,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.transform = withKerasClip(options);
     this.monitor = options.monitor;
     this.kernel = options.kernel ?? 'auto';
+    this.checkpoint = checkpointOf(options);
     this.statsEvery = options.statsEvery ?? 1; // every option was checked by checkGuardArguments
     this.weightsEvery = options.weightsEvery ?? 10;
     const rec = options.recurrent === true ? {} : options.recurrent || undefined;
@@ -257,13 +260,14 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     }
   }
 
+  /** The inner optimizer's config, plus the guard's own settings under `gradguard` (see `GuardCheckpoint`). */
   getConfig(): tf.serialization.ConfigDict {
-    return this.inner.getConfig();
+    return { ...this.inner.getConfig(), gradguard: this.checkpoint as unknown as tf.serialization.ConfigDict };
   }
   /**
    * The inner optimizer's class: a model saved with `includeOptimizer: true` records the optimizer it really trains
-   * with (`Adam` and its config and slots), so `tf.loadLayersModel` restores it with or without gradguard installed;
-   * wrap it again with `guard` to keep watching.
+   * with (`Adam` and its config and slots), so `tf.loadLayersModel` restores it without gradguard installed (tfjs
+   * reads only the keys it knows) — and guarded again where gradguard is loaded (`installGuardRestore`).
    */
   override getClassName(): string {
     return this.inner.getClassName();
@@ -301,3 +305,6 @@ export function guard(optimizer: tf.Optimizer | OptimizerName, options: GuardOpt
   checkGuardArguments(optimizer, options);
   return new Guarded(typeof optimizer === 'string' ? optimizerFromName(optimizer)! : optimizer, options);
 }
+
+// Checkpoints saved while guarded reload guarded wherever this module is loaded (checkpoint.ts).
+installGuardRestore((inner, options) => new Guarded(inner, options));

@@ -1,5 +1,8 @@
 export { guard, terminateOnProblem } from './guard';
 export { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
+export { guardModel } from './guard-model';
+export type { CompiledModelLike } from './guard-model';
+export type { GuardCheckpoint } from './checkpoint';
 export { watchTraining } from './watch-training';
 export type { RunRecorderLike, WatchTrainingOptions, WatchedTraining } from './watch-training';
 export type { OptimizerName } from './guard';
