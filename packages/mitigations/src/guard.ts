@@ -165,7 +165,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     if (spectra) readback!.add('recurrent', spectra.tensor);
     let out = grads;
     let mask: tf.Tensor | boolean | undefined;
-    const context = createStepContext(step, measured?.facts);
+    const context = createStepContext(step, measured?.facts, loss);
     try {
       if (this.transform) {
         this.state ??= this.transform.init(params);

@@ -22,6 +22,8 @@ export { spikeClip } from './spike-clip';
 export type { SpikeClipOptions, SpikeClipState } from './spike-clip';
 export { skipNonFinite, NonFiniteLimitError } from './skip-non-finite';
 export type { SkipNonFiniteOptions, SkipNonFiniteState } from './skip-non-finite';
+export { skipOnSpike } from './skip-on-spike';
+export type { SkipOnSpikeOptions, SkipOnSpikeState } from './skip-on-spike';
 export { addWeightDecay, decoupledWeightDecay } from './add-weight-decay';
 export type { AddWeightDecayOptions, DecoupledWeightDecayOptions } from './add-weight-decay';
 export { controlLearningRate, readLearningRate, setLearningRate } from './learning-rate';

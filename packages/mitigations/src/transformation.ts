@@ -63,6 +63,11 @@ export interface GradientTransformation<S extends TransformState = TransformStat
 export interface StepContext {
   /** The optimizer update this is (0-based). */
   readonly step: number;
+  /**
+   * The step's loss, when `guard` knows it (`minimize`, as `model.fit` calls it; not `applyGradients`). Borrowed:
+   * read it, never dispose it. A rule judging the loss (`skipOnSpike`) reads it on the host where tensors live there.
+   */
+  readonly loss?: tf.Scalar;
   /** Σg² and the non-finite count of `tensor`, when known on the host. */
   facts(tensor: tf.Tensor): TensorFacts | undefined;
   /** Records that `out` is `from` times `factor` (facts scale by factor²; a NaN factor makes them NaN). */
@@ -70,13 +75,18 @@ export interface StepContext {
 }
 
 /** A step context over a table of facts (what `guard` builds from its statistics pass). */
-export function createStepContext(step: number, measured: ReadonlyMap<tf.Tensor, TensorFacts> | undefined): StepContext {
+export function createStepContext(
+  step: number,
+  measured: ReadonlyMap<tf.Tensor, TensorFacts> | undefined,
+  loss?: tf.Scalar,
+): StepContext {
   // The measured facts are read as they are; only what the stages derive goes into a table of its own (no copy of
   // the measured map on every step).
   const derived = new Map<tf.Tensor, TensorFacts>();
   const facts = (t: tf.Tensor): TensorFacts | undefined => measured?.get(t) ?? derived.get(t);
   return {
     step,
+    ...(loss !== undefined ? { loss } : {}),
     facts,
     derive(out, from, factor) {
       const f = facts(from);
