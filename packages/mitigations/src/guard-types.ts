@@ -31,7 +31,7 @@ export interface GuardOptions {
   readonly statsEvery?: number;
   /**
    * Measure the weights' norms on every k-th measured step (default 10), and always on the first 10 measured steps,
-   * on the step after one whose gradients or loss were not finite, and while a warning or critical problem is active.
+   * on the step after one whose gradients or loss were not finite, and while a critical problem is active.
    * Weights move by at most about the learning rate per step, so a sparser cadence misses no growth the weight rule
    * would report, and halves the statistics pass on host backends. `1` measures them on every measured step.
    */

@@ -22,12 +22,13 @@ const WEIGHTS_FROM_START = 10;
 /**
  * Whether the measured step at `index` (its count among measured steps) measures the weights too: the first
  * WEIGHTS_FROM_START, every `every`-th, the one after a step whose gradients or loss were not finite (are the weights
- * still finite?), and every one while a warning or critical problem is active.
+ * still finite?), and every one while a critical problem is active (a warning — a norm sustained above 10, a
+ * spike — keeps the cadence: deep nets train for thousands of steps with those, and the weight rule still sees them).
  */
 export function weightsDue(index: number, every: number, last: StepStatistics | undefined, monitor: Monitor | undefined): boolean {
   if (index < WEIGHTS_FROM_START || index % every === 0) return true;
   if (last && (last.nonFinite > 0 || (last.loss !== undefined && !Number.isFinite(last.loss)))) return true;
-  return monitor !== undefined && monitor.active.some((d) => d.severity !== 'info');
+  return monitor !== undefined && monitor.active.some((d) => d.severity === 'critical');
 }
 
 /** A measured step's statistics from its read-back values: each participant's values under its own key. */
