@@ -62,21 +62,12 @@ export {
   describeValue,
 } from './errors';
 export type { GradguardErrorCode } from './errors';
-export {
-  RUN_LOG_VERSION,
-  runLogRecordSchema,
-  headerRecordSchema,
-  stepRecordSchema,
-  diagnosisRecordSchema,
-  endRecordSchema,
-  encodeRunLogRecord,
-  parseRunLogRecord,
-  parseRunLog,
-  PROBLEMS,
-  SEVERITIES,
-  PHASES,
-  REMEDIES,
-} from './run-log/index';
+// The run-log validator (zod schemas, parseRunLog, parseRunLogRecord, createRunLogLineReader) is exported only from
+// `@gradguard/core/run-log`: only readers of untrusted logs need it, and this entry is what `guard` and the monitor load
+// in a browser bundle, where zod would add ~95 KB (Vite) to ~450 KB (esbuild). Writers need only what is below.
+export { RUN_LOG_VERSION } from './run-log/version';
+export { encodeRunLogRecord } from './run-log/encode';
+export { PROBLEMS, SEVERITIES, PHASES, REMEDIES } from './run-log/diagnosis';
 export type {
   HeaderRecord,
   StepRecord,

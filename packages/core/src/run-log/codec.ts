@@ -8,13 +8,7 @@ import {
   runLogRecordSchema,
 } from './schema';
 
-/** Serializes one record as one JSONL line (no trailing newline), keeping NaN and ±Infinity as strings. */
-export function encodeRunLogRecord(record: RunLogRecord): string {
-  return JSON.stringify(record, (_key, value: unknown) => {
-    if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-    return value;
-  });
-}
+export { encodeRunLogRecord } from './encode';
 
 /** Validates one parsed JSON value against the run-log schema; throws a `RunLogError` saying which field is wrong. */
 export function parseRunLogRecord(value: unknown, line?: number): RunLogRecord {

@@ -1,19 +1,17 @@
 import { z } from 'zod';
 import { PHASES, PROBLEMS, REMEDIES, SEVERITIES } from './diagnosis';
+import { RUN_LOG_VERSION } from './version';
 
-/**
- * Version of the run-log format. Bump on any change a reader of the previous version would misread;
- * readers accept every version up to their own. Adding an optional field is not such a change (readers drop keys
- * they do not know), so the weight, update, histogram and recurrent fields of core 0.2 kept version 1.
- * Every field is documented in packages/core/docs/run-log.md.
- */
-export const RUN_LOG_VERSION = 1;
+export { RUN_LOG_VERSION };
 
 /**
  * JSON has no NaN or Infinity, and a run log must keep them: an exploding run is exactly where they appear.
  * They are written as the strings "NaN", "Infinity", "-Infinity" and read back as numbers.
  */
-const num = z
+// Declared, not inferred: the inferred type holds the enum's object `{ NaN; Infinity; "-Infinity" }`, which
+// TypeScript's declaration emit prints as `[-Infinity]: "-Infinity"` — 80 TS1170 errors in the published .d.ts for
+// a consumer without skipLibCheck. The annotation emits `ZodType<number, …>` instead; the runtime schema is unchanged.
+const num: z.ZodType<number, number | 'NaN' | 'Infinity' | '-Infinity'> = z
   .union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])])
   .transform((v) => (typeof v === 'number' ? v : Number(v)));
 const count = z.number().int().nonnegative();
