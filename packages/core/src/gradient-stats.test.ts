@@ -254,4 +254,22 @@ describe('createGradientMeter', () => {
     expect(norms).toEqual([2, 2, 4, 2]);
     tf.dispose([...Object.values(one), two.b]);
   });
+
+  it('rebuilds its layout when a variable keeps its name but changes shape, or the names change order', () => {
+    const meter = createGradientMeter({ weights: false });
+    const maps = [
+      { a: tf.ones([2, 2]), b: tf.fill([3], 2) }, // 4 + 12
+      { a: tf.ones([4]), b: tf.fill([3], 2) }, // same names and sizes, another shape
+      { a: tf.ones([2, 3]), b: tf.fill([3], 2) }, // 6 + 12
+      { b: tf.fill([3], 2), a: tf.ones([2, 3]) }, // the order of the names changes
+    ];
+    const out = maps.map((grads) => {
+      const readback = createReadback();
+      const s = meter.measure(grads, readback).decode(readback.readSync());
+      return [s.globalNorm ** 2, s.variables.map((v) => `${v.name}:${v.size}`).join(',')];
+    });
+    expect(out.map((o) => o[0])).toEqual([16, 16, 18, 18].map((x) => expect.closeTo(x, 12)));
+    expect(out.map((o) => o[1])).toEqual(['a:4,b:3', 'a:4,b:3', 'a:6,b:3', 'b:3,a:6']);
+    tf.dispose(maps.flatMap((m) => Object.values(m)));
+  });
 });

@@ -134,6 +134,19 @@ function planKey(names: readonly string[], grads: tf.NamedTensorMap): string {
   return key;
 }
 
+/** Whether `grads` has the plan's variables, in its order, with its shapes: the per-step check, no strings built. */
+function samePlan(plan: Plan, names: readonly string[], grads: tf.NamedTensorMap): boolean {
+  if (names.length !== plan.names.length) return false;
+  for (let i = 0; i < names.length; i++) {
+    if (names[i] !== plan.names[i]) return false;
+    const a = grads[names[i]!]!.shape;
+    const b = plan.shapes[i]!;
+    if (a.length !== b.length) return false;
+    for (let d = 0; d < a.length; d++) if (a[d] !== b[d]) return false;
+  }
+  return true;
+}
+
 function makePlan(key: string, grads: tf.NamedTensorMap, layerMap: LayerMap | undefined): Plan {
   const names = Object.keys(grads);
   const sizes = names.map((n) => grads[n]!.size);
@@ -454,6 +467,9 @@ function assemble(raw: Raw, r: Resolved, layerMap: LayerMap | undefined): Gradie
   };
 }
 
+/** Each layer map's layers in model order, computed once (a map is built once per model and never changed). */
+const layerOrders = new WeakMap<LayerMap, readonly string[]>();
+
 function poolByLayer(
   variables: readonly VariableStatistics[],
   layerMap: LayerMap,
@@ -469,7 +485,9 @@ function poolByLayer(
     u: number | undefined;
   }
   const acc = new Map<string, Acc>();
-  for (const layer of layerOrder(layerMap)) {
+  let order = layerOrders.get(layerMap);
+  if (!order) layerOrders.set(layerMap, (order = layerOrder(layerMap)));
+  for (const layer of order) {
     acc.set(layer, { sq: 0, maxAbs: 0, nonFinite: 0, zeros: 0, size: 0, w: undefined, u: undefined });
   }
   for (const v of variables) {
@@ -577,8 +595,7 @@ export function createGradientMeter(options: GradientMeterOptions = {}): Gradien
     measure(grads, readback, key = 'gradients', step = {}) {
       checkGradients('GradientMeter.measure', grads);
       const names = Object.keys(grads);
-      const k = planKey(names, grads);
-      if (plan?.key !== k) plan = makePlan(k, grads, layerMap);
+      if (!plan || !samePlan(plan, names, grads)) plan = makePlan(planKey(names, grads), grads, layerMap);
       const resolved = resolve(where, grads, plan, step.weights === false ? { ...options, weights: false } : options, edges);
       const v = readback.kind === 'host' ? currentView() : undefined;
       const raw = v ? hostKernel(grads, resolved, v) : undefined;
