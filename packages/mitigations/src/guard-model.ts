@@ -63,18 +63,22 @@ export function guardModel(model: CompiledModelLike, options: GuardOptions = {})
       );
     }
     // A guard rebuilt from a checkpoint, given the options a checkpoint cannot hold (transforms, rollback...).
-    return install(model, guard(guarded.inner, { ...options, model }), options);
+    return installGuard(model, guard(guarded.inner, { ...options, model }), options);
   }
-  return install(model, guard(optimizer, { ...options, model }), options);
+  return installGuard(model, guard(optimizer, { ...options, model }), options);
 }
 
-function install(model: CompiledModelLike, guarded: GuardedOptimizer, options: GuardOptions): GuardedOptimizer {
+/** Puts `guarded` in as the model's optimizer (internal: `guardModel` and `instrumentTraining`). */
+export function installGuard(model: CompiledModelLike, guarded: GuardedOptimizer, options: GuardOptions = {}): GuardedOptimizer {
   // The optimizer setter of LayersModel hands ownership to the caller; a model that made its optimizer from a name
   // keeps disposing it (the guard disposes its inner optimizer).
-  const m = model as CompiledModelLike & { isOptimizerOwned?: boolean };
+  const m = model as CompiledModelLike & { isOptimizerOwned?: boolean; optimizer_?: tf.Optimizer };
   const owned = m.isOptimizerOwned;
+  const before = m.optimizer;
   m.optimizer = guarded;
   if (owned !== undefined) m.isOptimizerOwned = owned;
+  // A Sequential's setter reaches its inner model only; its own field is what its dispose() disposes.
+  if (m.optimizer_ === before) m.optimizer_ = guarded;
   guardedWith.set(model, { optimizer: guarded, options });
   return guarded;
 }

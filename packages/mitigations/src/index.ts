@@ -3,6 +3,8 @@ export { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
 export { guardModel } from './guard-model';
 export type { CompiledModelLike } from './guard-model';
 export type { GuardCheckpoint } from './checkpoint';
+export { instrumentTraining } from './instrument';
+export type { InstrumentOptions, InstrumentTargets, InstrumentedRun, Instrumentation } from './instrument';
 export { watchTraining } from './watch-training';
 export type { RunRecorderLike, WatchTrainingOptions, WatchedTraining } from './watch-training';
 export type { OptimizerName } from './guard';
