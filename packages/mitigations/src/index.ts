@@ -16,6 +16,8 @@ export { clipByValue } from './clip-by-value';
 export { clipByNorm } from './clip-by-norm';
 export { adaptiveGradClip, unitwiseNorm } from './adaptive-grad-clip';
 export type { AdaptiveGradClipOptions } from './adaptive-grad-clip';
+export { adaGC } from './ada-gc';
+export type { AdaGcOptions, AdaGcState } from './ada-gc';
 export { autoClip } from './auto-clip';
 export type { AutoClipOptions, AutoClipState } from './auto-clip';
 export { zClip } from './z-clip';
