@@ -12,6 +12,8 @@ export type { GuardOptions, GuardedOptimizer, RollbackOptions, RollbackEvent, Te
 export { chain } from './chain';
 export type { ChainState } from './chain';
 export { clipByGlobalNorm } from './clip-by-global-norm';
+export { clipByGroupedGlobalNorm } from './clip-by-grouped-global-norm';
+export type { ClipByGroupedGlobalNormOptions, NormGroup } from './clip-by-grouped-global-norm';
 export { clipByValue } from './clip-by-value';
 export { clipByNorm } from './clip-by-norm';
 export { adaptiveGradClip, unitwiseNorm } from './adaptive-grad-clip';
