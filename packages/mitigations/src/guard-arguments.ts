@@ -15,6 +15,7 @@ import { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
  */
 export const GUARD_OPTION_KEYS: string[] = [
   'transform', 'monitor', 'model', 'statsEvery', 'weightsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel', 'clipnorm', 'clipvalue', 'globalClipnorm', 'print',
+  'replayNonFiniteOn', 'onReplay',
 ];
 
 const ROLLBACK_KEYS = ['every', 'learningRateFactor', 'maxRollbacks'] as const;
@@ -75,6 +76,15 @@ export function checkGuardArguments(optimizer: unknown, options: unknown): void 
   }
   if (o.kernel !== undefined && o.kernel !== 'auto' && o.kernel !== 'device') {
     throw bad(`kernel must be 'auto' or 'device', got ${describeValue(o.kernel)}.`, "Leave it out ('auto'): the fastest statistics path for the active backend.");
+  }
+  if (o.replayNonFiniteOn !== undefined && (typeof o.replayNonFiniteOn !== 'string' || tf.findBackendFactory(o.replayNonFiniteOn) == null)) {
+    throw bad(
+      `replayNonFiniteOn must name a registered backend, got ${describeValue(o.replayNonFiniteOn)}.`,
+      "Use 'cpu' (always registered with @tensorflow/tfjs), or import the backend's package first.",
+    );
+  }
+  if (o.onReplay !== undefined && typeof o.onReplay !== 'function') {
+    throw bad(`onReplay must be a function, got ${describeValue(o.onReplay)}.`, "Pass (replay) => { ... }, called with each replay's verdict.");
   }
   if (learningRate !== undefined && (learningRate as { needsMonitor?: boolean }).needsMonitor && monitor === undefined) {
     throw bad('learning-rate back-off reacts to diagnoses, but no monitor was given.', 'Pass one: guard(optimizer, { monitor: createMonitor(), learningRate }), or drop `backoff`.');

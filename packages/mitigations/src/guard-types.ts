@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { GradguardError, LayerLike, Monitor, StepStatistics } from '@gradguard/core';
 import type { LearningRateControl } from './learning-rate';
+import type { NonFiniteReplay } from './replay-non-finite';
 import type { RollbackEvent, RollbackOptions } from './rollback';
 import type { TerminateCallback, TerminateOptions } from './stop-policy';
 import type { GradientTransformation, TransformState } from './transformation';
@@ -55,6 +56,15 @@ export interface GuardOptions {
    * forces the device path everywhere (for comparison and tests).
    */
   readonly kernel?: 'auto' | 'device';
+  /**
+   * On a step whose loss or gradients are NaN/Infinity, run the same loss function again on this backend (`'cpu'`),
+   * with the same weights and batch, and say whether the training backend or the model produced it (tfjs issues
+   * #1321, #4326, #5573): see `replays`. Needs `minimize` (as `model.fit` calls it). Costs nothing on healthy steps on
+   * cpu/wasm/tfjs-node, one synchronous read of two numbers per step on WebGL/WebGPU. Default: off.
+   */
+  readonly replayNonFiniteOn?: string;
+  /** Called with each replay's verdict (`replayNonFiniteOn`), as it is made. */
+  readonly onReplay?: (replay: NonFiniteReplay) => void;
 }
 
 /** What `guard` returns: a drop-in `tf.Optimizer` that also measures and transforms. */
@@ -73,6 +83,8 @@ export interface GuardedOptimizer extends tf.Optimizer {
   readonly skipped: number;
   /** Restores made by rollback so far. */
   readonly rollbacks: readonly RollbackEvent[];
+  /** Non-finite steps replayed on another backend so far, with their verdicts (`replayNonFiniteOn`). */
+  readonly replays: readonly NonFiniteReplay[];
   /** Why the run cannot go on, once known (sticky). */
   readonly problem: GradguardError | undefined;
   /** Waits until every measured step has been read back and handed to the monitor and listeners. */

@@ -15,6 +15,7 @@ import {
 import { type LearningRateControl, controlLearningRate, readLearningRate, setLearningRate } from './learning-rate';
 import { applyGated, optimizerSlots } from './optimizer-slots';
 import { type Rollback, type RollbackEvent, createRollback } from './rollback';
+import { type NonFiniteReplay, type NonFiniteReplayer, createNonFiniteReplayer } from './replay-non-finite';
 import { type StopPolicy, type TerminateCallback, type TerminateOptions, createStopPolicy } from './stop-policy';
 
 export { terminateOnProblem } from './stop-policy';
@@ -54,6 +55,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   private readonly rollback: Rollback | undefined;
   private readonly policy: StopPolicy;
   private readonly kernel: 'auto' | 'device';
+  private readonly replayer: NonFiniteReplayer | undefined;
   private meter: GradientMeter;
   private model: LayerLike | undefined;
   private layerMap: LayerMap | undefined;
@@ -85,6 +87,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.rollback = rb && createRollback(rb, inner, this.control!, () => this.stepCount, () => this.baseRate);
     this.policy = createStopPolicy(() => this.flush());
     this.meter = createGradientMeter({ kernel: this.kernel });
+    this.replayer = options.replayNonFiniteOn === undefined ? undefined : createNonFiniteReplayer(options.replayNonFiniteOn, options.onReplay);
     if (options.onStep) this.listeners.add(options.onStep);
     if (options.monitor && options.print !== 'none') this.unprint = reportToConsole(options.monitor, options.print ?? 'critical');
     if (options.model) this.attach(options.model);
@@ -96,6 +99,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   get skipped(): number { return this.skippedCount; }
   get rollbacks(): readonly RollbackEvent[] { return this.rollback?.events ?? []; }
   get problem(): GradguardError | undefined { return this.policy.problem; }
+  get replays(): readonly NonFiniteReplay[] { return this.replayer?.events ?? []; }
   get transformState(): TransformState | undefined { return this.state; }
   override get iterations(): number { return this.inner.iterations; }
 
@@ -126,7 +130,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   override minimize(f: () => tf.Scalar, returnCost = false, varList?: tf.Variable[]): tf.Scalar | null {
     const { value, grads } = this.computeGradients(f, varList);
     try {
-      this.guardedStep(grads, value);
+      this.guardedStep(grads, value, this.replayer && { f, varList });
     } finally {
       tf.dispose(grads);
     }
@@ -140,7 +144,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   }
 
   /** One step: prepare (measure before the update, transform) → apply (or skip) → read (one readback) → settle. */
-  private guardedStep(grads: TensorMap, loss: tf.Scalar | undefined): void {
+  private guardedStep(grads: TensorMap, loss: tf.Scalar | undefined, replay?: { f: () => tf.Scalar; varList: tf.Variable[] | undefined }): void {
     if (this.policy.halt()) return;
     const step = this.stepCount;
     const params = variablesOf(grads);
@@ -169,6 +173,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     try {
       if (this.transform) {
         this.state ??= this.transform.init(params);
+      // Before anything is applied: the replay must see the weights this step's gradients were taken at.
+      if (replay) this.replayer!.check(step, grads, loss, measured?.facts, replay.f, replay.varList ?? (Object.values(params) as tf.Variable[]));
         [out, this.state] = this.transform.update(grads, this.state, params, context);
         mask = this.transform.shouldApply?.(this.state);
       }

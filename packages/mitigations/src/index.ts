@@ -9,6 +9,7 @@ export { watchTraining } from './watch-training';
 export type { RunRecorderLike, WatchTrainingOptions, WatchedTraining } from './watch-training';
 export type { OptimizerName } from './guard';
 export type { GuardOptions, GuardedOptimizer, RollbackOptions, RollbackEvent, TerminateOptions, TerminateCallback } from './guard';
+export type { NonFiniteReplay } from './replay-non-finite';
 export { chain } from './chain';
 export type { ChainState } from './chain';
 export { clipByGlobalNorm } from './clip-by-global-norm';
