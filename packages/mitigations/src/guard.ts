@@ -54,8 +54,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   private readonly control: LearningRateControl | undefined;
   private readonly rollback: Rollback | undefined;
   private readonly policy: StopPolicy;
-  private readonly kernel: 'auto' | 'device';
   private readonly replayer: NonFiniteReplayer | undefined;
+  private readonly kernel: 'auto' | 'device';
   private meter: GradientMeter;
   private model: LayerLike | undefined;
   private layerMap: LayerMap | undefined;
@@ -86,8 +86,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.control = options.learningRate ?? (rb ? controlLearningRate() : undefined);
     this.rollback = rb && createRollback(rb, inner, this.control!, () => this.stepCount, () => this.baseRate);
     this.policy = createStopPolicy(() => this.flush());
-    this.meter = createGradientMeter({ kernel: this.kernel });
     this.replayer = options.replayNonFiniteOn === undefined ? undefined : createNonFiniteReplayer(options.replayNonFiniteOn, options.onReplay);
+    this.meter = createGradientMeter({ kernel: this.kernel });
     if (options.onStep) this.listeners.add(options.onStep);
     if (options.monitor && options.print !== 'none') this.unprint = reportToConsole(options.monitor, options.print ?? 'critical');
     if (options.model) this.attach(options.model);
@@ -171,10 +171,10 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     let mask: tf.Tensor | boolean | undefined;
     const context = createStepContext(step, measured?.facts, loss);
     try {
-      if (this.transform) {
-        this.state ??= this.transform.init(params);
       // Before anything is applied: the replay must see the weights this step's gradients were taken at.
       if (replay) this.replayer!.check(step, grads, loss, measured?.facts, replay.f, replay.varList ?? (Object.values(params) as tf.Variable[]));
+      if (this.transform) {
+        this.state ??= this.transform.init(params);
         [out, this.state] = this.transform.update(grads, this.state, params, context);
         mask = this.transform.shouldApply?.(this.state);
       }

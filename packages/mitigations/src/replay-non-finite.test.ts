@@ -86,6 +86,21 @@ describe('replayNonFiniteOn: which backend produced the NaN', () => {
     expect(run.weights).toEqual(plain.weights); // the replay moved data to cpu and back: the weights are bit-identical
   });
 
+  it('replays without any transformation too (a guard that only watches)', async () => {
+    expect(await tf.setBackend('wasm')).toBe(true);
+    const w = tf.variable(tf.tensor1d([1, 2]), true, 'replay_watch_only_w');
+    const guarded = guard(tf.train.sgd(0.1), { replayNonFiniteOn: 'cpu' });
+    for (const x of [1, Number.NaN]) {
+      tf.tidy(() => {
+        guarded.minimize(() => tf.sum(tf.mul(w, x)) as tf.Scalar);
+      });
+    }
+    await guarded.flush();
+    expect(guarded.replays.map((r) => [r.step, r.verdict, r.nonFinite, r.replayNonFinite])).toEqual([[1, 'model', 2, 2]]);
+    guarded.dispose();
+    w.dispose();
+  });
+
   it('a healthy run replays nothing', async () => {
     const run = await fitOn('wasm', [], true);
     expect(run.replays).toEqual([]);
