@@ -1,5 +1,6 @@
 import type { DiagnosisRecord, HeaderRecord, Severity, StepRecord } from '@gradguard/core/run-log';
 import { clipBoundOf } from './clip-bound';
+import { type LayerBars, type LayerHeatmap, firstDiagnosisBars, layerHeatmap } from './layer-grid';
 import { DISPLAY_LIMITS, truncateText } from './limits';
 
 /**
@@ -18,7 +19,7 @@ export interface ChartSeries {
   readonly label: string;
   /** Index of the run in the list given to {@link chartData}. */
   readonly run: number;
-  readonly kind: 'loss' | 'pre-clip' | 'post-clip' | 'clip-bound' | 'layer';
+  readonly kind: 'loss' | 'pre-clip' | 'post-clip' | 'clip-bound' | 'layer' | 'clip-scale' | 'learning-rate';
   /** The layer's name (cut to `DISPLAY_LIMITS.maxNameChars`), or {@link OTHER_LAYERS}. */
   readonly layer?: string;
   readonly values: readonly (number | null)[];
@@ -40,6 +41,12 @@ export interface ChartData {
   readonly norm: readonly ChartSeries[];
   /** Each layer's gradient norm, per run. */
   readonly layers: readonly ChartSeries[];
+  /** Per run, the clip scale (post-clip / pre-clip norm: 1 when nothing was clipped) and the learning rate in force. */
+  readonly rate: readonly ChartSeries[];
+  /** Per run, the layer × step heatmap of log10 ‖g‖ (runs without per-layer statistics have none). */
+  readonly heatmaps: readonly LayerHeatmap[];
+  /** Per run, the per-layer norms at the step of its first diagnosis (runs without a diagnosis have none). */
+  readonly bars: readonly LayerBars[];
   /**
    * Steps where a run's loss or gradients were NaN/Infinity (shaded): `step`, or `step` to `until` for a stretch of
    * them (consecutive bad steps are one range; when downsampled, a bucket with any bad step is one range).
@@ -152,6 +159,9 @@ export function chartData(runs: readonly ChartableRun[], labels: readonly string
   const loss: ChartSeries[] = [];
   const norm: ChartSeries[] = [];
   const layers: ChartSeries[] = [];
+  const rate: ChartSeries[] = [];
+  const heatmaps: LayerHeatmap[] = [];
+  const bars: LayerBars[] = [];
   const bad: { run: number; step: number; until?: number }[] = [];
   const marks: ChartMark[] = [];
   let lossPositive = true;
@@ -168,6 +178,13 @@ export function chartData(runs: readonly ChartableRun[], labels: readonly string
       norm.push({ label: `${prefix}clip bound`, run, kind: 'clip-bound', values: steps.map(() => bound) });
     }
     layers.push(...layerSeries(r, run, prefix, maxLayers, allSteps.length, index, reduce));
+    // A scale of 0 (update zeroed or skipped) cannot sit on the log axis: a gap, and the step is listed as skipped.
+    rate.push({ label: `${prefix}clip scale`, run, kind: 'clip-scale', values: column(r, (s) => plotValue(s.scale, true)) });
+    rate.push({ label: `${prefix}learning rate`, run, kind: 'learning-rate', values: column(r, (s) => plotValue(s.learningRate, true)) });
+    const heat = layerHeatmap(r, run, runs.length > 1 ? name : '');
+    if (heat) heatmaps.push(heat);
+    const blame = firstDiagnosisBars(r, run, runs.length > 1 ? name : '');
+    if (blame) bars.push(blame);
     const seen = new Set<string>();
     for (const s of r.steps) for (const l of s.layers) seen.add(l.layer);
     otherLayers += Math.max(0, seen.size - maxLayers);
@@ -198,8 +215,8 @@ export function chartData(runs: readonly ChartableRun[], labels: readonly string
     }
     marks.push(...byPlace.values());
   });
-  const signature = [...loss, ...norm, ...layers].map((s) => s.label).join('|') + `|log:${lossPositive}`;
-  return { steps, loss, lossPositive, norm, layers, bad, marks, signature, reduced: { steps: allSteps.length, bucket: size, otherLayers } };
+  const signature = [...loss, ...norm, ...layers, ...rate].map((s) => s.label).join('|') + `|log:${lossPositive}`;
+  return { steps, loss, lossPositive, norm, layers, rate, heatmaps, bars, bad, marks, signature, reduced: { steps: allSteps.length, bucket: size, otherLayers } };
 }
 
 /**

@@ -39,7 +39,7 @@ interface Opened {
 /** Opens a report offline and says whether anything ran that should not have, and whether the charts drew. */
 async function open(page: Page, path: string): Promise<Opened> {
   await page.goto(pathToFileURL(path).href);
-  await page.waitForFunction(() => (window as unknown as { gradguardCharts?: unknown[] }).gradguardCharts?.length === 3, undefined, { timeout: 20_000 });
+  await page.waitForFunction(() => (window as unknown as { gradguardCharts?: unknown[] }).gradguardCharts?.length === 4, undefined, { timeout: 20_000 });
   await page.waitForTimeout(50); // a refresh or a late onerror would have happened by now
   return page.evaluate(() => ({
     pwned: (window as unknown as { __pwned?: unknown }).__pwned,
@@ -144,7 +144,7 @@ describe('the HTML report of a hostile run log', () => {
       await page.waitForTimeout(100);
       expect(await page.evaluate(() => (window as unknown as { __pwned?: unknown }).__pwned)).toBeUndefined();
       expect(r.pwned).toBeUndefined();
-      expect(r.charts).toBe(3);
+      expect(r.charts).toBe(4);
       for (const p of r.painted) expect(p, 'each chart has lines and axes drawn').toBeGreaterThan(0.01);
       expect(finished).toEqual([pathToFileURL(path).href]);
       expect(refused.sort()).toEqual([`csp ${pathToFileURL(join(dir, 'x.png')).href}`, 'csp https://evil.example/t.gif']);

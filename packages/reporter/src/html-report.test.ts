@@ -78,7 +78,7 @@ describe('renderHtmlReport', () => {
     expect(clipBoundOf({ ...log, header: { ...log.header, config: {} }, steps: log.steps.slice(0, 1) })).toBeUndefined();
   });
 
-  it('opens offline in Chromium: three charts drawn, diagnoses shown, no console errors', async () => {
+  it('opens offline in Chromium: four charts and two layer pictures drawn, diagnoses shown, no console errors', async () => {
     expect(existsSync(CHROMIUM), 'install Debian chromium: apt-get install -y chromium').toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'gradguard-html-'));
     const log = readRunLogFile(await explodingLog(dir));
@@ -98,9 +98,9 @@ describe('renderHtmlReport', () => {
       });
       tab.on('pageerror', (e) => errors.push(e.message));
       await tab.goto(pathToFileURL(page).href);
-      await tab.waitForFunction(() => (window as unknown as { gradguardCharts?: unknown[] }).gradguardCharts?.length === 3);
+      await tab.waitForFunction(() => (window as unknown as { gradguardCharts?: unknown[] }).gradguardCharts?.length === 4);
       const canvases = await tab.evaluate(() =>
-        Array.from(document.querySelectorAll('canvas')).map((c) => {
+        Array.from(document.querySelectorAll<HTMLCanvasElement>('.chart canvas')).map((c) => {
           const ctx = c.getContext('2d')!;
           const px = ctx.getImageData(0, 0, c.width, c.height).data;
           let painted = 0;
@@ -109,10 +109,14 @@ describe('renderHtmlReport', () => {
             if (px[i + 3]! > 0) painted++;
             if (px[i]! > 150 && px[i + 1]! < 120 && px[i + 2]! < 120 && px[i + 3]! > 0) red++;
           }
-          return { id: c.closest('.chart')?.id, w: c.width, h: c.height, painted: painted / (c.width * c.height), red };
+          const { width: w, height: h } = c;
+          return { id: c.closest('.chart')?.id, w, h, painted: painted / (w * h), red };
         }),
       );
-      expect(canvases.map((c) => c.id)).toEqual(['chart-loss', 'chart-norm', 'chart-layers']);
+      expect(canvases.map((c) => c.id)).toEqual(['chart-loss', 'chart-norm', 'chart-layers', 'chart-rate']);
+      // The layer pictures come first: the heatmap and the bars at the first diagnosis (step 6, blamed on rnn).
+      expect(await tab.locator('#layer-pictures canvas').evaluateAll((cs) => cs.map((c) => c.id))).toEqual(['picture-heatmap-0', 'picture-bars-0']);
+      expect(await tab.locator('#layer-pictures').innerText()).toMatch(/critical exploding-gradient at step 6, blamed on layer rnn/);
       for (const c of canvases) {
         expect(c.w).toBeGreaterThan(300);
         expect(c.painted, `${c.id} has lines and axes drawn`).toBeGreaterThan(0.01);

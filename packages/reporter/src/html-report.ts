@@ -3,6 +3,7 @@ import { chartData } from './chart-data';
 import { diagnosesHtml } from './diagnosis-html';
 import { escapeHtml as esc } from './html';
 import { DISPLAY_LIMITS, truncateText } from './limits';
+import { mountLayerPictures } from './layer-pictures';
 import { mountRunCharts } from './run-charts';
 import { sha256Base64 } from './sha256';
 import { summaryRows } from './summary';
@@ -34,13 +35,15 @@ li.diag.critical{border-color:#cf222e}li.diag.warning{border-color:#bf8700}li.di
 ul.advice{margin:4px 0 0;padding-left:20px;color:#444}.ok{color:#1a7f37}.chart{margin:8px 0 18px}.note{color:#57606a;font-size:12px}`;
 
 /**
- * One self-contained HTML page for a run: a summary, the diagnoses with their advice, and charts of the loss, the
- * global gradient norm against the clip bound (pre- and post-clip), and every layer's gradient norm over steps on a
- * log axis. The chart library is inlined from `assets`, so the file opens offline and can be mailed around. Steps
- * where gradients were not finite are shaded red; diagnoses are marked with dashed lines.
+ * One self-contained HTML page for a run: a summary, the diagnoses with their advice, the layer pictures (a layer ×
+ * step heatmap of log10 ‖g‖, and the per-layer norms at the first diagnosis with the blamed layer in red: see
+ * `mountLayerPictures`), and charts of the loss, the global gradient norm against the clip bound (pre- and post-clip
+ * in different colours), every layer's gradient norm over steps on a log axis, and the clip scale with the learning
+ * rate. The chart library is inlined from `assets`, so the file opens offline and can be mailed around. Steps where
+ * gradients were not finite are shaded red; diagnoses are marked with dashed lines.
  *
  * The page draws with the code the viewer uses: the data is `chartData([log])`, the diagnoses `diagnosesHtml`, and the
- * charts are drawn by the source text of `mountRunCharts`, inlined into the page's one script.
+ * charts are drawn by the source texts of `mountRunCharts` and `mountLayerPictures`, inlined into the page's one script.
  *
  * Whatever the log holds, the page is bounded (see `DISPLAY_LIMITS`: downsampled series, at most 20 layer series, cut
  * texts, at most 200 diagnoses and 100 config entries listed) and locked down: every text from the log is escaped, and
@@ -64,8 +67,10 @@ export function renderHtmlReport(log: RunLog, assets: ChartAssets, options: Html
   const script = lf(`${assets.script}
 ;(function () {
   var mountRunCharts = ${mountRunCharts.toString()};
+  var mountLayerPictures = ${mountLayerPictures.toString()};
   var data = JSON.parse(document.getElementById('gradguard-data').textContent);
   var mounted = mountRunCharts(document.getElementById('charts'), data, uPlot, { height: 280, heading: 'h2', idPrefix: 'chart-' });
+  mountLayerPictures(document.getElementById('layer-pictures'), data, { heading: 'h2', idPrefix: 'picture-' });
   window.gradguardCharts = mounted.charts;
 })();
 `);
@@ -93,6 +98,7 @@ export function renderHtmlReport(log: RunLog, assets: ChartAssets, options: Html
 <table class="kv">${summaryRows(log).map(([k, v]) => `<tr data-key="${esc(k)}"><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>
 <h2>Diagnoses</h2>
 ${diagnosesHtml(log.diagnoses)}
+<div id="layer-pictures"></div>
 <div id="charts"></div>
 <h2>Configuration</h2>
 <table class="kv">${config || '<tr><td>none recorded</td></tr>'}</table>

@@ -9,6 +9,12 @@ export const DISPLAY_LIMITS = {
   maxPoints: 2000,
   /** Layer series per run: the layers with the largest gradient norm; the rest are one "other layers" series (their max). */
   maxLayerSeries: 20,
+  /** Rows of the layer × step heatmap: more layers are grouped, consecutive in model order, into this many rows. */
+  maxHeatmapRows: 64,
+  /** Columns of the layer × step heatmap: longer runs are cut into buckets of consecutive steps. */
+  maxHeatmapColumns: 400,
+  /** Bars of the per-layer chart at the first diagnosis: the largest norms (and the blamed layer) are kept. */
+  maxBars: 40,
   /** Characters of a name: run, run id, layer, model, backend, config key. */
   maxNameChars: 200,
   /** Characters of a longer text: diagnosis message, advice, config value, end reason. */

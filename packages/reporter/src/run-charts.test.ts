@@ -83,16 +83,22 @@ describe('mountRunCharts', () => {
 
     await mount(chartData([unguardedRun, guardedRun], ['u', 'g']));
     const first = await show(page);
-    expect(first.titles).toEqual(['Loss', 'Global gradient norm', 'Per-layer gradient norms']);
-    expect(first.ids).toEqual(['', '', '']);
+    expect(first.titles).toEqual(['Loss', 'Global gradient norm', 'Per-layer gradient norms', 'Clip scale and learning rate']);
+    expect(first.ids).toEqual(['', '', '', '']);
     expect(first.legends).toEqual([
       ['u: loss', 'g: loss'],
       ['u: pre-clip ‖g‖', 'u: post-clip ‖g‖', 'g: pre-clip ‖g‖', 'g: post-clip ‖g‖', 'g: clip bound'],
       ['u: rnn', 'u: head', 'g: rnn', 'g: head'],
+      ['u: clip scale', 'u: learning rate', 'g: clip scale', 'g: learning rate'],
     ]);
-    // Post-clip dotted, the clip bound dashed; on the layer chart the second run is dashed.
-    expect(first.dashed).toEqual([[], ['u: post-clip ‖g‖', 'g: post-clip ‖g‖', 'g: clip bound'], ['g: rnn', 'g: head']]);
-    expect(first.xs).toEqual([[0, 1, 2, 3, 4], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]);
+    // Post-clip dotted, the clip bound dashed; on the layer chart the second run is dashed; the learning rate dashed.
+    expect(first.dashed).toEqual([
+      [],
+      ['u: post-clip ‖g‖', 'g: post-clip ‖g‖', 'g: clip bound'],
+      ['g: rnn', 'g: head'],
+      ['u: learning rate', 'g: learning rate'],
+    ]);
+    expect(first.xs).toEqual([[0, 1, 2, 3, 4], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4], [0, 1, 2, 3, 4]]);
     // Step 2 of the unguarded run is NaN: shaded red on every chart (plus the critical mark at step 1 and red lines).
     for (const n of first.red) expect(n).toBeGreaterThan(500);
 
@@ -100,15 +106,15 @@ describe('mountRunCharts', () => {
     const grown = { ...guardedRun, steps: [...guardedRun.steps, stepOf(5, 0.1, 1)] };
     await update(chartData([unguardedRun, grown], ['u', 'g']));
     const second = await show(page);
-    expect(second.same).toEqual([true, true, true]);
+    expect(second.same).toEqual([true, true, true, true]);
     expect(second.xs[0]).toEqual([0, 1, 2, 3, 4, 5]);
 
     // One run only: other series, so the charts are rebuilt (and nothing is shaded any more).
     await update(chartData([grown]));
     const third = await show(page);
-    expect(third.same).toEqual([false, false, false]);
+    expect(third.same).toEqual([false, false, false, false]);
     expect(third.legends[1]).toEqual(['pre-clip ‖g‖', 'post-clip ‖g‖', 'clip bound']);
-    expect(await page.locator('#root .uplot').count()).toBe(3);
+    expect(await page.locator('#root .uplot').count()).toBe(4);
 
     await page.evaluate(() => (window as unknown as { mounted: { destroy(): void } }).mounted.destroy());
     expect(await page.locator('#root').innerHTML()).toBe('');
@@ -134,9 +140,10 @@ describe('mountRunCharts', () => {
       ['chart-loss', 'H2'],
       ['chart-norm', 'H2'],
       ['chart-layers', 'H2'],
+      ['chart-rate', 'H2'],
     ]);
     // The canvas holds plot and axes at the height asked for (device pixel ratio 1), the default being 240.
-    expect(sizes.map((s) => s.height)).toEqual([280, 280, 280]);
+    expect(sizes.map((s) => s.height)).toEqual([280, 280, 280, 280]);
     expect(errors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -6,14 +6,14 @@ export interface RunChartsOptions {
   readonly height?: number;
   /** The element of each chart's title; default `h3`. */
   readonly heading?: 'h2' | 'h3' | 'h4';
-  /** When set, each chart's host element gets the id `<idPrefix>loss`, `<idPrefix>norm`, `<idPrefix>layers`. */
+  /** When set, each chart's host element gets the id `<idPrefix>loss`, `<idPrefix>norm`, `<idPrefix>layers`, `<idPrefix>rate`. */
   readonly idPrefix?: string;
 }
 
 export interface RunCharts {
   /** Draws new data: the charts are rebuilt when the series change (see `ChartData.signature`), else given new columns. */
   update(data: ChartData): void;
-  /** The uPlot instances: loss, global norm, per-layer norms. */
+  /** The uPlot instances: loss, global norm, per-layer norms, clip scale and learning rate. */
   readonly charts: readonly uPlot[];
   /** Removes the charts, their resize listener and everything this added to the element. */
   destroy(): void;
@@ -31,14 +31,37 @@ export interface RunCharts {
  * because `renderHtmlReport` inlines its source text into the report's page.
  */
 export function mountRunCharts(root: HTMLElement, data: ChartData, UPlot: typeof uPlot, options: RunChartsOptions = {}): RunCharts {
-  const palette = ['#0969da', '#cf222e', '#1a7f37', '#8250df', '#bf8700', '#1b7c83', '#e16f24', '#6e7781', '#bc4c00', '#116329'];
   const severityColor: Record<string, string> = { critical: '#cf222e', warning: '#bf8700', info: '#1a7f37' };
-  const runColor = [palette[0]!, palette[2]!];
+  const boundColor = '#cf222e';
+  // Pre- and post-clip norms of a run in two different colours (not only a dash), and the second run in two more.
+  const preColor = ['#0969da', '#1a7f37'];
+  const postColor = ['#e16f24', '#8250df'];
+  const rateColor = { 'clip-scale': ['#e16f24', '#8250df'], 'learning-rate': ['#0969da', '#1a7f37'] };
+  const otherColor = '#3d444d';
+  const OTHER = 'other layers (max)'; // chart-data's OTHER_LAYERS, spelled out: this function must stay self-contained
+  // Layer k's colour: 20 colours picked greedily for the largest smallest CIELAB distance (ΔE ≥ 30 between any two of
+  // them and the "other layers" grey), enough for the DISPLAY_LIMITS.maxLayerSeries + 1 lines the chart draws; past
+  // 20 (a larger maxLayerSeries), golden-angle hues (137.5° apart) at alternating lightness, never repeating.
+  const qualitative = ['#4e79a7', '#f28e2b', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#2020df', '#df20bf',
+    '#20df20', '#1f1f7a', '#df2030', '#861339', '#afdf20', '#995cd6', '#867313', '#20dfaf', '#861373', '#df2080'];
+  const layerColor = (k: number): string => {
+    if (k < qualitative.length) return qualitative[k]!;
+    const h = ((k - qualitative.length) * 137.508 + 15) % 360;
+    const sat = 0.7;
+    const light = [0.42, 0.56, 0.34][k % 3]!;
+    const a = sat * Math.min(light, 1 - light);
+    const channel = (n: number): string => {
+      const m = (n + h / 30) % 12;
+      const v = light - a * Math.max(-1, Math.min(m - 3, 9 - m, 1));
+      return Math.round(v * 255).toString(16).padStart(2, '0');
+    };
+    return `#${channel(0)}${channel(8)}${channel(4)}`;
+  };
   const height = options.height ?? 240;
   // Steps are whole numbers: no ticks at 2.5.
   const stepIncrements = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 1e4, 2e4, 5e4, 1e5, 2e5, 5e5, 1e6];
-  const keys = ['loss', 'norm', 'layers'] as const;
-  const titles = { loss: 'Loss', norm: 'Global gradient norm', layers: 'Per-layer gradient norms' };
+  const keys = ['loss', 'norm', 'layers', 'rate'] as const;
+  const titles = { loss: 'Loss', norm: 'Global gradient norm', layers: 'Per-layer gradient norms', rate: 'Clip scale and learning rate' };
 
   const panels = keys.map((key) => {
     const section = document.createElement('section');
@@ -103,7 +126,7 @@ export function mountRunCharts(root: HTMLElement, data: ChartData, UPlot: typeof
 
   const build = (d: ChartData): void => {
     for (const c of charts) c.destroy();
-    const layerNames = [...new Set(d.layers.map((s) => s.layer))];
+    const layerNames = [...new Set(d.layers.map((s) => s.layer))].filter((name) => name !== OTHER);
     const hasBound = d.norm.some((s) => s.kind === 'clip-bound');
     const reduced = d.reduced;
     const sampled =
@@ -113,7 +136,7 @@ export function mountRunCharts(root: HTMLElement, data: ChartData, UPlot: typeof
     const notes = {
       loss: 'Gaps: the loss was NaN or Infinity. Red: steps with NaN/Infinity values. Dashed: diagnoses.' + sampled,
       norm:
-        `Before clipping (solid), after clipping (dotted)${hasBound ? ' and the clip bound (red dashed)' : ''}; log scale. ` +
+        `Before clipping (solid, ${d.norm.length > 3 ? 'blue and green' : 'blue'}), after clipping (dotted, ${d.norm.length > 3 ? 'orange and purple' : 'orange'})${hasBound ? ' and the clip bound (red dashed)' : ''}; log scale. ` +
         'Red: steps with NaN/Infinity gradients. Dashed: diagnoses.' +
         sampled,
       layers:
@@ -122,30 +145,45 @@ export function mountRunCharts(root: HTMLElement, data: ChartData, UPlot: typeof
           ? ` The layers with the largest norms are drawn; ${reduced.otherLayers.toLocaleString('en-US')} more are one line, their largest norm per step.`
           : '') +
         sampled,
+      rate:
+        'Clip scale (post-clip ÷ pre-clip norm, left axis: 1 means nothing was clipped, 1e-3 a thousandfold cut) and the ' +
+        'learning rate in force (dashed, right axis), both log scale. Gaps: the scale was 0 (update skipped) or not finite.' +
+        sampled,
     };
     charts = panels.map(({ key, note, host }) => {
       note.textContent = notes[key];
       const log = key === 'loss' ? d.lossPositive : true;
       const series = d[key].map((s) => {
-        const color = runColor[s.run % runColor.length]!;
+        const r = s.run % 2;
         const style =
-          s.kind === 'post-clip'
-            ? { stroke: color, width: 1, dash: [2, 3] }
-            : s.kind === 'clip-bound'
-              ? { stroke: palette[1]!, width: 1, dash: [6, 4] }
-              : s.kind === 'layer'
-                ? { stroke: palette[layerNames.indexOf(s.layer) % palette.length]!, width: 1.5, ...(s.run > 0 ? { dash: [5, 3] } : {}) }
-                : { stroke: color, width: 1.5 };
+          s.kind === 'pre-clip'
+            ? { stroke: preColor[r]!, width: 1.5 }
+            : s.kind === 'post-clip'
+              ? { stroke: postColor[r]!, width: 1.5, dash: [2, 3] }
+              : s.kind === 'clip-bound'
+                ? { stroke: boundColor, width: 1, dash: [6, 4] }
+                : s.kind === 'layer'
+                  ? {
+                      stroke: s.layer === OTHER ? otherColor : layerColor(layerNames.indexOf(s.layer!)),
+                      width: 1.5,
+                      ...(s.run > 0 ? { dash: [5, 3] } : {}),
+                    }
+                  : s.kind === 'clip-scale'
+                    ? { stroke: rateColor['clip-scale'][r]!, width: 1.5 }
+                    : s.kind === 'learning-rate'
+                      ? { stroke: rateColor['learning-rate'][r]!, width: 1.5, dash: [6, 3], scale: 'lr' }
+                      : { stroke: preColor[r]!, width: 1.5 };
         return { label: s.label, spanGaps: false, ...style };
       });
       const grid = { stroke: '#eaeef2', width: 1 };
       const opts: uPlot.Options = {
         width: width(),
         height,
-        scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
+        scales: { x: { time: false }, y: log ? { distr: 3 } : {}, ...(key === 'rate' ? { lr: { distr: 3 } } : {}) },
         axes: [
           { label: 'step', grid, incrs: stepIncrements },
           { size: 64, grid, values: labels(log) },
+          ...(key === 'rate' ? [{ scale: 'lr', side: 1, size: 64, grid: { show: false }, values: labels(true) }] : []),
         ],
         legend: { live: false },
         series: [{ label: 'step' }, ...series],
