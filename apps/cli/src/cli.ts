@@ -7,6 +7,7 @@ import { demo } from './commands/demo';
 import { diagnose } from './commands/diagnose';
 import { doctor } from './commands/doctor';
 import { report } from './commands/report';
+import { registerRunScript } from './commands/run-script';
 import { type TrainOptions, train } from './commands/train';
 import { EXIT, describeFailure } from './errors';
 import { byteSize, intAtLeast, numberAtLeast, numberBetween, positiveNumber } from './options';
@@ -164,6 +165,9 @@ program
     const probe = opts.probe === true ? 3 : opts.probe;
     process.exitCode = await doctor(path, { ...(probe !== undefined ? { probe } : {}), seqLen: opts.seqLen, seed: opts.seed, json: !!opts.json }, backend);
   });
+
+// `gradguard run train.js`: an unmodified script with every optimizer guarded (its own file; tfjs loads in the child).
+registerRunScript(program);
 
 registerBench(program, () => activateBackend(program.opts().backend as string));
 

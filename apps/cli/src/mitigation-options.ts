@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import type { MitigationFlags } from './mitigation-flags';
+import { intAtLeast, numberAtLeast, numberBetween, positiveNumber } from './options';
+
+/** The mitigation flags (`train`'s set), for every command that guards training; commander only, no tfjs. */
+export function addMitigationOptions(command: Command): Command {
+  return command
+    .option('--clip-global-norm <n>', 'mitigation: clipByGlobalNorm(n), the global L2 norm of all gradients', positiveNumber)
+    .option('--clip-norm <n>', 'mitigation: clipByNorm(n), each gradient tensor to L2 norm n', positiveNumber)
+    .option('--clip-value <v>', 'mitigation: clipByValue(v), each entry to [-v, v]', positiveNumber)
+    .option('--adaptive-clip <lambda>', 'mitigation: adaptiveGradClip(lambda), unit-wise ‖g‖/‖w‖ bound (AGC)', positiveNumber)
+    .option('--auto-clip [percentile]', 'mitigation: autoClip, clip to a percentile of past norms (default 10)', numberBetween(0, 100))
+    .option('--z-clip [z]', 'mitigation: zClip, clip norm spikes by z-score (default 2.5)', positiveNumber)
+    .option('--spike-clip [theta]', 'mitigation: spikeClip, clip coordinates with g² above theta (default 5000) × their running second moment', positiveNumber)
+    .option('--skip-non-finite', 'mitigation: skipNonFinite, skip updates with NaN/Infinity gradients')
+    .option('--weight-decay <rate>', 'mitigation: decoupledWeightDecay(rate), AdamW-style', numberAtLeast(0))
+    .option('--lr-backoff [factor]', 'mitigation: multiply the LR by factor (default 0.5) on each diagnosed explosion', numberBetween(0, 1))
+    .option('--lr-warmup <steps>', 'mitigation: linear learning-rate warm-up over this many steps', intAtLeast(1))
+    .option('--rollback', 'mitigation: restore the last good weights when training diverges, at a lower LR');
+}
+
+const KEYS: readonly (keyof MitigationFlags)[] = [
+  'skipNonFinite', 'spikeClip', 'clipValue', 'clipNorm', 'adaptiveClip', 'zClip', 'autoClip', 'clipGlobalNorm', 'weightDecay', 'lrBackoff', 'lrWarmup', 'rollback',
+];
+
+/** The mitigation flags among a command's parsed options (plain JSON: numbers and booleans). */
+export function pickMitigationFlags(options: Record<string, unknown>): MitigationFlags {
+  const out: Record<string, unknown> = {};
+  for (const k of KEYS) if (options[k] !== undefined) out[k] = options[k];
+  return out as MitigationFlags;
+}
