@@ -1,0 +1,3 @@
+import base from '@gradguard/eslint-config';
+
+export default base;
