@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { cli: 'src/cli.ts', register: 'src/register.ts' },
+  // The worker is an entry of its own: `bench --workers N` forks it by file name (dist/bench-worker.js).
+  entry: { cli: 'src/cli.ts', 'bench-worker': 'src/bench-worker.ts', register: 'src/register.ts' },
   format: ['esm'],
   dts: false,
   clean: true,

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createModuleLoader, useNodeBackend } from '@gradguard/backend-node-gpu';
 import { UsageError } from './errors';
 
 export const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const;
@@ -25,6 +24,8 @@ export async function activateBackend(choice: string): Promise<BackendReport> {
   if (!(BACKENDS as readonly string[]).includes(choice)) {
     throw new UsageError(`unknown backend ${JSON.stringify(choice)}.`, `Use one of: ${BACKENDS.join(', ')}.`);
   }
+  // Loaded here, not at the top: only the commands that train start a tfjs engine (`--help` and `diagnose` never do).
+  const { createModuleLoader, useNodeBackend } = await import('@gradguard/backend-node-gpu');
   // Optional packages resolve from the CLI's own install first (its dependencies), then from the working directory.
   const loader = createModuleLoader({ paths: [dirname(fileURLToPath(import.meta.url)), process.cwd()] });
   if (choice === 'webgpu') return activateWebGpu();

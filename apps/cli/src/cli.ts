@@ -1,18 +1,16 @@
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { escapeControlChars } from '@gradguard/reporter';
 import { BACKENDS, activateBackend } from './backend';
-import { registerBench } from './commands/bench';
-import { compare } from './commands/compare';
-import { demo } from './commands/demo';
-import { diagnose } from './commands/diagnose';
-import { doctor } from './commands/doctor';
-import { report } from './commands/report';
+import { ACTIVATIONS, MODELS, OPTIMIZERS, TASKS } from './choices';
 import { registerRunScript } from './commands/run-script';
-import { type TrainOptions, train } from './commands/train';
-import { EXIT, describeFailure } from './errors';
+import type { TrainOptions } from './commands/train';
+import { EXIT } from './errors';
 import { byteSize, intAtLeast, numberAtLeast, numberBetween, positiveNumber } from './options';
 import type { LogReadFlags } from './read-log';
-import { ACTIVATIONS, MODELS, OPTIMIZERS, TASKS } from './zoo';
+
+// This file loads commander and plain lists only. Each command loads what it needs when it runs (`import()` inside its
+// action): tfjs and the training packages only in the commands that train, the run-log validator and the reporter only
+// in those that read logs. `gradguard --help` starts in about 0.1 s instead of loading all of tfjs first.
 
 // The commands that read run logs (diagnose, report, compare) share these flags.
 const SALVAGE_HELP = 'read the valid lines around bad ones (not JSON, invalid, a step out of order or repeated) and list what was skipped, instead of rejecting the log';
@@ -23,7 +21,7 @@ const program = new Command();
 program
   .name('gradguard')
   .description('Measure, detect, explain and fix exploding gradients in TensorFlow.js training.')
-  .version('0.1.0')
+  .version((JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .option('--debug', 'print stack traces for errors')
   .addOption(new Option('--backend <name>', 'tfjs backend: auto = best available (tfjs-node-gpu → tfjs-node → wasm → cpu); a named one fails instead of falling back; webgpu runs on Dawn (npm webgpu)').choices([...BACKENDS]).default('auto'))
   .showHelpAfterError('(run with --help for usage)')
@@ -31,8 +29,13 @@ program
   .addHelpText(
     'after',
     `
-Exit codes: 0 healthy · 1 problems found · 2 usage or input error (including a run log that is not a regular file or
-pipe, is over --max-log-bytes, or has a bad line without --salvage).
+Exit codes:
+  0  healthy; for train also "problems found and handled": a guarded run that completed with finite weights and loss
+  1  problems found: a run failed (non-finite weights or loss, stopped early, a mitigation gave up, a crash while
+     training), a problem went unhandled, or a log or model shows a warning or critical problem
+  2  usage or input error (a bad flag; a run log that is not a regular file or pipe, is over --max-log-bytes, or has a
+     bad line without --salvage; an unreadable model)
+  3  train --strict: problems found and handled (for CI that fails on any warning)
 
 Examples:
   $ gradguard demo                                   # unguarded vs clipped SimpleRNN, side by side
@@ -55,6 +58,7 @@ program
   .addHelpText('after', '\nExamples:\n  $ gradguard demo\n  $ gradguard demo --seed 7 --epochs 5 -o /tmp/runs')
   .action(async (opts: { out: string; seed: number; epochs: number; json?: boolean; quiet?: boolean }) => {
     const backend = await activateBackend(program.opts().backend as string);
+    const { demo } = await import('./commands/demo');
     process.exitCode = await demo({ out: opts.out, seed: opts.seed, epochs: opts.epochs, json: !!opts.json, quiet: !!opts.quiet }, backend);
   });
 
@@ -88,6 +92,7 @@ program
   .option('--lr-warmup <steps>', 'mitigation: linear learning-rate warm-up over this many steps', intAtLeast(1))
   .option('--rollback', 'mitigation: restore the last good weights when training diverges, at a lower LR')
   .option('--no-stop', 'keep training after the loss turns NaN (default: stop, the weights are lost)')
+  .option('--strict', 'exit 3, not 0, when problems were found and the mitigations held (for CI that fails on any warning)')
   .option('--seed <n>', 'seed for weights and data', intAtLeast(0), 1)
   .option('--log <run.jsonl>', 'write the JSONL run log')
   .option('--html <report.html>', 'write the self-contained HTML report')
@@ -99,7 +104,9 @@ program
     `
 Mitigations combine in a fixed order: skip-non-finite → spike-clip → clip-value → clip-norm → adaptive-clip →
 z-clip → auto-clip → clip-global-norm → weight-decay; the learning-rate policies and rollback act in the optimizer.
-Exit code 1 when the run went non-finite, a warning or critical problem was diagnosed, or a mitigation gave up.
+Exit code 0 when healthy, and when problems were found but the mitigations held (the run completed with finite weights
+and loss; 3 with --strict); 1 when the run failed (non-finite, stopped, a mitigation gave up, a crash) or a problem
+was found in an unguarded run; 2 for a usage error.
 
 Examples:
   $ gradguard train --recurrent-gain 1.5 --lr 0.1 --steps 40 --log exploding.jsonl
@@ -109,8 +116,12 @@ Examples:
   )
   .action(async (opts: TrainOptions) => {
     const backend = await activateBackend(program.opts().backend as string);
+    const { train } = await import('./commands/train');
     process.exitCode = await train(opts, backend);
   });
+
+// `gradguard run train.js`: an unmodified script with every optimizer guarded (its own file; tfjs loads in the child).
+registerRunScript(program);
 
 program
   .command('diagnose')
@@ -120,7 +131,8 @@ program
   .option('--salvage', SALVAGE_HELP)
   .option('--max-log-bytes <size>', MAX_LOG_BYTES_HELP, byteSize)
   .addHelpText('after', '\nExit code 1 when a warning or critical problem is found.\n\nExamples:\n  $ gradguard diagnose runs/demo-unguarded.jsonl\n  $ gradguard diagnose run.jsonl --json | jq .diagnoses')
-  .action((path: string, opts: { json?: boolean } & LogReadFlags) => {
+  .action(async (path: string, opts: { json?: boolean } & LogReadFlags) => {
+    const { diagnose } = await import('./commands/diagnose');
     process.exitCode = diagnose(path, { json: !!opts.json, ...logFlags(opts) });
   });
 
@@ -133,7 +145,8 @@ program
   .option('--salvage', SALVAGE_HELP)
   .option('--max-log-bytes <size>', MAX_LOG_BYTES_HELP, byteSize)
   .addHelpText('after', '\nExamples:\n  $ gradguard report run.jsonl -o report.html\n  $ gradguard report run.jsonl -o report.html --tensorboard tb/ && tensorboard --logdir tb/')
-  .action((path: string, opts: { out: string; tensorboard?: string } & LogReadFlags) => {
+  .action(async (path: string, opts: { out: string; tensorboard?: string } & LogReadFlags) => {
+    const { report } = await import('./commands/report');
     process.exitCode = report(path, { out: opts.out, ...(opts.tensorboard !== undefined ? { tensorboard: opts.tensorboard } : {}), ...logFlags(opts) });
   });
 
@@ -147,7 +160,8 @@ program
   .option('--salvage', SALVAGE_HELP)
   .option('--max-log-bytes <size>', MAX_LOG_BYTES_HELP, byteSize)
   .addHelpText('after', '\nExit code 1 when either run went non-finite or had a warning or critical problem.\n\nExamples:\n  $ gradguard compare runs/demo-unguarded.jsonl runs/demo-guarded.jsonl')
-  .action((a: string, b: string, opts: { rtol: number; json?: boolean } & LogReadFlags) => {
+  .action(async (a: string, b: string, opts: { rtol: number; json?: boolean } & LogReadFlags) => {
+    const { compare } = await import('./commands/compare');
     process.exitCode = compare(a, b, { rtol: opts.rtol, json: !!opts.json, ...logFlags(opts) });
   });
 
@@ -163,13 +177,40 @@ program
   .action(async (path: string, opts: { probe?: number | true; seqLen: number; seed: number; json?: boolean }) => {
     const backend = await activateBackend(program.opts().backend as string);
     const probe = opts.probe === true ? 3 : opts.probe;
+    const { doctor } = await import('./commands/doctor');
     process.exitCode = await doctor(path, { ...(probe !== undefined ? { probe } : {}), seqLen: opts.seqLen, seed: opts.seed, json: !!opts.json }, backend);
   });
 
-// `gradguard run train.js`: an unmodified script with every optimizer guarded (its own file; tfjs loads in the child).
-registerRunScript(program);
-
-registerBench(program, () => activateBackend(program.opts().backend as string));
+program
+  .command('bench')
+  .description('Run the scenario suite through detect → repair → verify and compare with AUTOTRAINER (ICSE 2021).')
+  .option('--quick', 'the quick subset (for tests and a first look)')
+  .option('--only <names...>', 'only these scenarios (names as in @gradguard/models SCENARIOS)')
+  .option('--no-repair', 'detect only, no repair attempts')
+  .option('--pascanu', 'also run the Pascanu et al. 2013 clipping experiment (adding problem, T = 50)')
+  .option('--seeds <n>', 'seeds for --pascanu', intAtLeast(1), 5)
+  .option('--workers <n>', 'worker processes for the independent runs (default: one per core); 1 runs them in this process; results are identical either way', intAtLeast(1))
+  .option('--json', 'print the results as JSON on stdout')
+  .addHelpText(
+    'after',
+    '\nExit code 1 when detection is below 100 %, any healthy scenario raises an alarm, repair is below 98 %, or (--pascanu)\nclipping does not solve more seeds than no clipping (not judged with --quick).\n\nExamples:\n  $ gradguard bench --quick\n  $ gradguard bench --pascanu --json > bench.json\n  $ gradguard bench --workers 4\n  $ gradguard bench --only exploding-mlp-large-init healthy-mlp-spirals',
+  )
+  .action(async (opts: { quick?: boolean; only?: string[]; repair: boolean; pascanu?: boolean; seeds: number; workers?: number; json?: boolean }) => {
+    const backend = await activateBackend(program.opts().backend as string);
+    const { bench } = await import('./commands/bench');
+    process.exitCode = await bench(
+      {
+        quick: !!opts.quick,
+        json: !!opts.json,
+        ...(opts.only ? { only: opts.only } : {}),
+        repair: opts.repair,
+        pascanu: !!opts.pascanu,
+        pascanuSeeds: opts.seeds,
+        ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+      },
+      backend,
+    );
+  });
 
 // `gradguard diagnose run.jsonl | head` closes stdout early: that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -188,9 +229,10 @@ async function main(): Promise<void> {
       process.exitCode = EXIT.healthy;
       return;
     }
+    const { describeFailure, escapeStack } = await import('./describe-failure');
     const { line, code: exit } = describeFailure(e);
     if (line) process.stderr.write(`${line}\n`);
-    if (program.opts().debug && e instanceof Error && e.stack) process.stderr.write(`${escapeControlChars(e.stack)}\n`);
+    if (program.opts().debug && e instanceof Error && e.stack) process.stderr.write(`${escapeStack(e.stack)}\n`);
     process.exitCode = exit;
   }
 }

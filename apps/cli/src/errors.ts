@@ -1,8 +1,12 @@
-import { GradguardError } from '@gradguard/core';
-import { escapeControlChars } from '@gradguard/reporter';
-
-/** Exit codes, documented in the README and `gradguard --help`. */
-export const EXIT = { healthy: 0, problems: 1, usage: 2 } as const;
+/**
+ * Exit codes, documented in the README and `gradguard --help`:
+ * - 0 healthy, or (train) problems found and handled: the guarded run completed with finite weights and loss;
+ * - 1 problems found: a run failed (non-finite weights or loss, stopped early, a mitigation gave up, a crash
+ *   mid-training), a problem went unhandled, or a log or model shows a warning or critical problem;
+ * - 2 usage or input error;
+ * - 3 (train --strict) problems found and handled.
+ */
+export const EXIT = { healthy: 0, problems: 1, usage: 2, handled: 3 } as const;
 
 /** A usage or input error: printed as one line (no stack unless --debug), exit code 2. */
 export class UsageError extends Error {
@@ -12,22 +16,10 @@ export class UsageError extends Error {
   }
 }
 
-/**
- * Turns any thrown value into the one line the user sees and the exit code. The line is control-escaped: an error
- * about a log may quote the log (a bad value, a name).
- */
-export function describeFailure(e: unknown): { line: string; code: number } {
-  const { line, code } = describe(e);
-  return { line: escapeControlChars(line), code };
-}
-
-function describe(e: unknown): { line: string; code: number } {
-  if (e instanceof UsageError) return { line: `error: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`, code: EXIT.usage };
-  if (e instanceof GradguardError) {
-    const message = e.hint ? e.message.slice(0, e.message.length - e.hint.length).trimEnd() : e.message;
-    return { line: `error: ${message}${e.hint ? `\n  hint: ${e.hint}` : ''}`, code: EXIT.usage };
+/** Training started and then broke (a kernel error, an exception from a callback): the run failed, exit code 1. */
+export class RunFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RunFailedError';
   }
-  const err = e as { code?: string; message?: string };
-  if (err?.code?.startsWith?.('commander.')) return { line: '', code: EXIT.usage };
-  return { line: `error: ${err?.message ?? String(e)}\n  (run again with --debug for the stack trace)`, code: EXIT.usage };
 }

@@ -1,4 +1,4 @@
-import type { RunLog } from '@gradguard/core';
+import type { RunLog } from '@gradguard/core/run-log';
 import { readRunLogFile } from '@gradguard/reporter/node';
 
 /** The flags every command that reads run logs takes (diagnose, report, compare). */

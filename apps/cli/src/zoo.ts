@@ -1,25 +1,10 @@
 import type * as tf from '@tensorflow/tfjs';
-import {
-  ACTIVATIONS,
-  type Activation,
-  ModelOptionError,
-  type ModelSpec,
-  OPTIMIZER_NAMES,
-  type OptimizerName,
-  TASK_NAMES,
-  type Task,
-  type TaskName,
-  type TaskSpec,
-  buildModel as buildModelFromSpec,
-  createOptimizer,
-  createTask,
-} from '@gradguard/models';
+import { ModelOptionError, type ModelSpec, type Task, type TaskSpec, buildModel as buildModelFromSpec, createOptimizer, createTask } from '@gradguard/models';
+import type { Activation, ModelName, OptimizerName, TaskName } from './choices';
 import { UsageError } from './errors';
 
-export const MODELS = ['simple-rnn', 'lstm', 'gru', 'mlp'] as const;
-export type ModelName = (typeof MODELS)[number];
-export { ACTIVATIONS, OPTIMIZER_NAMES as OPTIMIZERS, TASK_NAMES as TASKS };
-export type { Activation, OptimizerName, TaskName };
+export { ACTIVATIONS, MODELS, OPTIMIZERS, TASKS } from './choices';
+export type { Activation, ModelName, OptimizerName, TaskName } from './choices';
 
 export interface ModelChoice {
   readonly model: ModelName;

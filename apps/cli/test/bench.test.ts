@@ -46,10 +46,30 @@ describe('gradguard bench', () => {
     }
   });
 
+  it('--workers 2 runs the scenarios in worker processes with results equal to a serial run, number for number', () => {
+    const args = ['bench', '--only', 'exploding-mlp-large-init', 'healthy-mlp-sine', '--json'];
+    const serial = gradguard([...args, '--workers', '1']);
+    const parallel = gradguard([...args, '--workers', '2']);
+    expect(serial.code, serial.stderr).toBe(0);
+    expect(parallel.code, parallel.stderr).toBe(0);
+    const s = JSON.parse(serial.stdout);
+    const p = JSON.parse(parallel.stdout);
+    expect([s.workers, p.workers]).toEqual([1, 2]);
+    // Everything but wall-clock durations is equal: detections, steps, every repair attempt and its metric.
+    const timeless = (x: unknown): unknown => JSON.parse(JSON.stringify(x, (k, v: unknown) => (k === 'durationMs' ? undefined : v)));
+    expect(timeless(p.scenarios)).toEqual(timeless(s.scenarios));
+    expect(s.scenarios[0].attempts.length).toBeGreaterThan(0); // the repairs ran: there are numbers to compare
+    expect(typeof s.scenarios[1].metric).toBe('number');
+    for (const k of ['detectionRate', 'falseAlarmRate', 'repairRate', 'scenarios']) expect(p.totals[k]).toBe(s.totals[k]);
+  });
+
   it('rejects an unknown scenario with one line and exit code 2', () => {
     const r = gradguard(['bench', '--only', 'no-such-scenario']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^error: .*no-such-scenario/);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+    const w = gradguard(['bench', '--workers', '0']);
+    expect(w.code).toBe(2);
+    expect(w.stderr).toContain("option '--workers <n>' argument '0' is invalid. must be an integer >= 1.");
   });
 });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AutopilotReport, autopilot, observeScenario } from '@gradguard/autopilot';
+import type { AutopilotReport } from '@gradguard/autopilot';
 import { type StepStatistics, formatNumber as fmt } from '@gradguard/core';
 import { clipByGlobalNorm, guard } from '@gradguard/mitigations';
 import {
@@ -15,9 +15,9 @@ import {
 } from '@gradguard/models';
 import { table } from '@gradguard/reporter';
 import cliProgress from 'cli-progress';
-import type { Command } from 'commander';
 import type { BackendReport } from '../backend';
-import { intAtLeast } from '../options';
+import type { BenchJob } from '../bench-jobs';
+import { defaultWorkers, runJobs } from '../pool';
 
 /** AUTOTRAINER (Zhang et al., ICSE 2021), on 495 Keras models: the figures gradguard is measured against. */
 export const AUTOTRAINER = { detectionRate: 1, falseAlarmRate: 0, repairRate: 0.978, overhead: 0.01 } as const;
@@ -29,6 +29,8 @@ export interface BenchOptions {
   readonly repair: boolean;
   readonly pascanu: boolean;
   readonly pascanuSeeds: number;
+  /** Worker processes for the independent runs; default one per core (at most one per run); 1 runs them here. */
+  readonly workers?: number;
 }
 
 export interface ScenarioRow {
@@ -106,29 +108,29 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
           cliProgress.Presets.shades_classic,
         );
   bar?.start(scenarios.length, 0, { name: '' });
-  const rows: ScenarioRow[] = [];
-  for (const scenario of scenarios) {
-    bar?.update(rows.length, { name: scenario.name });
-    if (!bar && !o.json) process.stderr.write(`  [${rows.length + 1}/${scenarios.length}] ${scenario.name}\n`);
-    const report = o.repair
-      ? await autopilot(scenario)
-      : await observeScenario(scenario).then(
-          (obs): AutopilotReport => ({
-            scenario: scenario.name,
-            detected: obs.problems,
-            firstDetectionStep: obs.firstDetectionStep,
-            target: obs.problems[0] ?? null,
-            criterionMet: obs.result.evaluation.passed,
-            metric: obs.result.evaluation.value,
-            attempts: [],
-            repairedBy: null,
-            durationMs: obs.result.durationMs,
-          }),
-        );
+  // Every scenario is an independent, seeded run: in worker processes when there are several (--workers).
+  const jobs: BenchJob[] = scenarios.map((s) => ({ kind: 'scenario', scenario: s.name, repair: o.repair }));
+  const workers = o.workers ?? defaultWorkers(jobs.length);
+  let done = 0;
+  const reports = await runJobs(jobs, {
+    workers,
+    backend: backend.name,
+    onStart: (i) => {
+      if (!bar && !o.json) process.stderr.write(`  [${i + 1}/${jobs.length}] ${jobs[i]!.scenario}\n`);
+      bar?.update(done, { name: jobs[i]!.scenario });
+    },
+    onDone: (i) => {
+      done++;
+      if (workers > 1 && !bar && !o.json) process.stderr.write(`  [${done}/${jobs.length}] ${jobs[i]!.scenario} done\n`);
+      bar?.update(done, { name: workers > 1 ? `${jobs[i]!.scenario} done` : '' });
+    },
+  });
+  const rows: ScenarioRow[] = scenarios.map((scenario, i) => {
+    const report = reports[i]!;
     const detectedCorrectly =
       scenario.expected === 'healthy' ? report.detected.length === 0 : report.detected.includes(scenario.expected);
-    rows.push({ name: scenario.name, expected: scenario.expected, report, detectedCorrectly });
-  }
+    return { name: scenario.name, expected: scenario.expected, report, detectedCorrectly };
+  });
   bar?.update(rows.length, { name: 'measuring the training step’s cost' });
   const full = !o.quick && !o.only?.length;
   const small = await stepCost(backend.name, 'spirals', full ? 7 : 3);
@@ -182,6 +184,7 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
         {
           backend: backend.name,
           suite: o.only?.length ? 'custom' : o.quick ? 'quick' : 'full',
+          workers: Math.min(workers, jobs.length),
           totals,
           autotrainer: AUTOTRAINER,
           scenarios: rows.map((r) => ({ ...r.report, expected: r.expected, detectedCorrectly: r.detectedCorrectly })),
@@ -232,7 +235,7 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
         ['monitoring overhead, every step (spirals MLP)', pct(totals.monitorOverhead), `~${pct(AUTOTRAINER.overhead)}`],
         ['+ skipNonFinite + clipByGlobalNorm(1) (spirals MLP)', pct(totals.skipClipOverhead), ''],
         ...(totals.monitorOverheadLarge !== null ? [['monitoring overhead, every step (6×Dense(256) MLP)', pct(totals.monitorOverheadLarge), '']] : []),
-        ['time', `${fmt(totals.seconds)} s on ${backend.name}`, '—'],
+        ['time', `${fmt(totals.seconds)} s on ${backend.name}, ${Math.min(workers, jobs.length)} worker${Math.min(workers, jobs.length) === 1 ? '' : 's'}`, '—'],
       ],
     ),
   );
@@ -304,34 +307,4 @@ function armJson(a: PascanuArm) {
 
 function range(values: readonly number[]): string {
   return `${fmt(Math.min(...values))}–${fmt(Math.max(...values))}`;
-}
-
-/** Adds `gradguard bench` to the program; `backend()` activates the backend chosen by the global `--backend`. */
-export function registerBench(program: Command, backend: () => Promise<BackendReport>): void {
-  program
-    .command('bench')
-    .description('Run the scenario suite through detect → repair → verify and compare with AUTOTRAINER (ICSE 2021).')
-    .option('--quick', 'the quick subset (for tests and a first look)')
-    .option('--only <names...>', 'only these scenarios (names as in @gradguard/models SCENARIOS)')
-    .option('--no-repair', 'detect only, no repair attempts')
-    .option('--pascanu', 'also run the Pascanu et al. 2013 clipping experiment (adding problem, T = 50)')
-    .option('--seeds <n>', 'seeds for --pascanu', intAtLeast(1), 5)
-    .option('--json', 'print the results as JSON on stdout')
-    .addHelpText(
-      'after',
-      '\nExit code 1 when detection is below 100 %, any healthy scenario raises an alarm, repair is below 98 %, or (--pascanu)\nclipping does not solve more seeds than no clipping (not judged with --quick).\n\nExamples:\n  $ gradguard bench --quick\n  $ gradguard bench --pascanu --json > bench.json\n  $ gradguard bench --only exploding-mlp-large-init healthy-mlp-spirals',
-    )
-    .action(async (opts: { quick?: boolean; only?: string[]; repair: boolean; pascanu?: boolean; seeds: number; json?: boolean }) => {
-      process.exitCode = await bench(
-        {
-          quick: !!opts.quick,
-          json: !!opts.json,
-          ...(opts.only ? { only: opts.only } : {}),
-          repair: opts.repair,
-          pascanu: !!opts.pascanu,
-          pascanuSeeds: opts.seeds,
-        },
-        await backend(),
-      );
-    });
 }

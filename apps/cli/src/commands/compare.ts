@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { formatNumber as fmt } from '@gradguard/core';
+import { formatNumber as fmt } from '@gradguard/core/run-log';
 import { type RunSummary, escapeControlChars, findDivergence, summarizeRun, table, truncateText } from '@gradguard/reporter';
 import { toJson } from '../json';
 import { EXIT } from '../errors';

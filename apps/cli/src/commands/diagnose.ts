@@ -1,4 +1,5 @@
-import { type Diagnosis, createMonitor, formatNumber as fmt } from '@gradguard/core';
+import { createMonitor } from '@gradguard/core/monitor';
+import { type Diagnosis, formatNumber as fmt } from '@gradguard/core/run-log';
 import { escapeControlChars, summarizeRun, toStepStatistics } from '@gradguard/reporter';
 import { toJson } from '../json';
 import { EXIT } from '../errors';

@@ -4,8 +4,9 @@ import { type RunSink, createMemorySink, table } from '@gradguard/reporter';
 import { createTensorBoardSink, writeHtmlReport } from '@gradguard/reporter/node';
 import type { BackendReport } from '../backend';
 import { toJson } from '../json';
-import { EXIT } from '../errors';
+import { EXIT, RunFailedError, UsageError } from '../errors';
 import { type MitigationFlags, buildMitigations } from '../mitigation-flags';
+import { classifyRun, outcomeLine } from '../outcome';
 import { ensureParentDir } from '../paths';
 import { trainRun } from '../run';
 import { type Activation, type ModelName, type OptimizerName, type TaskName, buildModel, buildOptimizer, buildTask, defaultActivation } from '../zoo';
@@ -34,12 +35,15 @@ export interface TrainOptions extends MitigationFlags {
   readonly quiet?: boolean;
   /** Keep training after the loss turns NaN (commander's --no-stop). */
   readonly stop: boolean;
+  /** Exit 3 instead of 0 when problems were found and the mitigations held (for CI that fails on any warning). */
+  readonly strict?: boolean;
 }
 
 /**
  * Trains one model with the chosen optimizer and mitigations, watching every step; writes the run log, HTML report
- * and TensorBoard events asked for. Exit code 1 when the run went non-finite or a warning or critical problem was
- * diagnosed, else 0.
+ * and TensorBoard events asked for. Exit code (see `classifyRun`): 0 healthy, or problems found and handled by the
+ * mitigations (3 with `--strict`); 1 when the run failed (non-finite, stopped, a mitigation gave up, a crash) or a
+ * problem went unhandled.
  */
 export async function train(o: TrainOptions, backend: BackendReport): Promise<number> {
   const m = buildMitigations(o);
@@ -109,13 +113,15 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
       if (o.html) writeHtmlReport(o.html, memory.log);
       const message = e.hint ? e.message.slice(0, e.message.length - e.hint.length).trimEnd() : e.message;
       if (o.json) {
-        process.stdout.write(toJson({ backend: backend.name, config, failed: true, code: e.code, reason: message, hint: e.hint ?? null, healthy: false, steps: memory.log.steps.length, files: { log: o.log ?? null, html: o.html ?? null, tensorboard: tensorboard?.path ?? null } }));
+        process.stdout.write(toJson({ backend: backend.name, config, failed: true, code: e.code, reason: message, hint: e.hint ?? null, healthy: false, outcome: 'failed', exitCode: EXIT.problems, steps: memory.log.steps.length, files: { log: o.log ?? null, html: o.html ?? null, tensorboard: tensorboard?.path ?? null } }));
       } else {
-        process.stdout.write(`training stopped after ${memory.log.steps.length} steps: ${message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}\nproblems found (exit code 1)\n`);
+        process.stdout.write(`training stopped after ${memory.log.steps.length} steps: ${message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}\n${outcomeLine('failed', EXIT.problems)}\n`);
       }
       return EXIT.problems;
     }
-    throw e;
+    // Flags and inputs are checked before the first step (exit 2); anything else thrown mid-training is a failed run.
+    if (e instanceof UsageError || e instanceof GradguardError) throw e;
+    throw new RunFailedError(`training failed after ${memory.log.steps.length} steps: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
   const predictions = model.predict(data.xs) as tf.Tensor;
   const evaluation = await task.evaluate(predictions, data);
@@ -124,7 +130,18 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
   tf.dispose([data.xs, data.ys]);
   if (o.html) writeHtmlReport(o.html, memory.log);
   const problems = result.diagnoses.filter((d) => d.phase !== 'recovery' && d.severity !== 'info');
-  const healthy = result.firstNonFiniteStep === null && result.weightsFinite && problems.length === 0;
+  const { outcome, code } = classifyRun(
+    {
+      completed: !result.stoppedEarly,
+      weightsFinite: result.weightsFinite,
+      finalLoss: result.finalLoss,
+      firstNonFiniteStep: result.firstNonFiniteStep,
+      guarded: m.transform !== undefined || m.learningRate !== undefined || m.rollback,
+      problems: problems.length,
+    },
+    !!o.strict,
+  );
+  const healthy = outcome === 'healthy';
   if (o.json) {
     const out = {
       backend: backend.name,
@@ -139,6 +156,8 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
       clippedSteps: result.clippedSteps,
       weightsFinite: result.weightsFinite,
       healthy,
+      outcome,
+      exitCode: code,
       diagnoses: result.diagnoses.map((d) => ({ step: d.step, problem: d.problem, severity: d.severity, phase: d.phase, layer: d.layer ?? null, message: d.message })),
       files: { log: o.log ?? null, html: o.html ?? null, tensorboard: tensorboard?.path ?? null },
       seconds: result.seconds,
@@ -161,8 +180,8 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
     const lines = [table(['', name], rows)];
     const cause = problems.find((d) => d.severity === 'critical') ?? problems[0];
     if (cause) lines.push('', `Diagnosis: ${cause.message}`, `Fix: ${cause.advice[0]?.detail ?? ''}`);
-    lines.push('', healthy ? 'healthy: no problems found' : 'problems found (exit code 1)');
+    lines.push('', outcomeLine(outcome, code));
     process.stdout.write(`${lines.join('\n')}\n`);
   }
-  return healthy ? EXIT.healthy : EXIT.problems;
+  return code;
 }
