@@ -64,6 +64,18 @@ export const ADVICE: Readonly<Record<Problem, readonly Advice[]>> = {
     { remedy: 'lowerLearningRate', detail: 'Lower the learning rate: large updates knock units into the dead zone.' },
     { remedy: 'betterInitialization', detail: 'Use he initialization and a small positive bias.' },
   ],
+  saturation: [
+    { remedy: 'lowerLearningRate', detail: 'Lower the learning rate 10×: large updates push pre-activations into the flat tails of tanh/sigmoid gates.' },
+    { remedy: 'normalizeInputs', detail: 'Scale inputs to zero mean and unit variance: inputs on a large scale saturate the first layer.' },
+    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0) so that one large step cannot saturate the units.' },
+    { remedy: 'betterInitialization', detail: 'Initialize with glorot scaling (recurrent kernels orthogonal) so pre-activations start near 0.' },
+    { remedy: 'batchNormalization', detail: 'Normalize pre-activations (batch or layer normalization) before saturating layers.' },
+  ],
+  'clip-starvation': [
+    { remedy: 'clipByNorm', detail: 'Clip each tensor by its own norm (clipByNorm) instead of the global norm, so the outlier tensor no longer scales down every other one.' },
+    { remedy: 'clipByGlobalNorm', detail: 'Or clip by global norm per group of tensors (the outlier in a group of its own), or raise the global clip threshold.' },
+    { remedy: 'lowerLearningRate', detail: 'Lower the learning rate if the outlier tensor’s norm keeps growing.' },
+  ],
   'recurrent-instability': [
     { remedy: 'betterInitialization', detail: 'Initialize the recurrent kernel orthogonal with gain <= 1 (spectral radius <= 1).' },
     { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0).' },

@@ -19,6 +19,24 @@ export interface Detector {
   readonly name: string;
   observe(step: StepStatistics): readonly Finding[];
   reset(): void;
+  /**
+   * Told the model's layers once (optional: most rules need only numbers). Rules that name a problem by the kind of
+   * layer — saturated tanh/sigmoid/LSTM units versus dead ReLU units — read it; `reset` keeps it (same model).
+   */
+  describeModel?(layers: readonly LayerDescription[]): void;
 }
 
 export const SEVERITY_RANK: Readonly<Record<Severity, number>> = { info: 0, warning: 1, critical: 2 };
+
+/**
+ * What a detector may know about one layer of the model, told once per run (`monitor.describeModel`): the run-log
+ * header's `model.layers` entries have this shape, and `describeLayers(layerMap)` builds it from a model.
+ */
+export interface LayerDescription {
+  /** Layer path, as in `LayerStatistics.layer`. */
+  readonly name: string;
+  /** The layer's class (`LSTM`, `Dense`, `Embedding`, `TimeDistributed`...). */
+  readonly className: string;
+  /** The activation its config names (`relu`, `tanh`, `softmax`...; a wrapper's is its inner layer's), when known. */
+  readonly activation?: string;
+}

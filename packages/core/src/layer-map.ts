@@ -1,4 +1,5 @@
 import { InvalidArgumentError, describeValue } from './errors';
+import type { LayerDescription } from './detector';
 
 /** The slice of a tfjs `LayersModel` / `Layer` this package reads; structural so core needs no tfjs-layers import. */
 export interface LayerLike {
@@ -66,6 +67,20 @@ export function mapVariablesToLayers(model: LayerLike): LayerMap {
   return map;
 }
 
+/**
+ * One description per layer of a layer map (name, class, activation), in model order: what `monitor.describeModel`
+ * takes, so detectors can tell a saturating layer (tanh, sigmoid, softmax, LSTM, GRU) from a ReLU one.
+ */
+export function describeLayers(map: LayerMap): LayerDescription[] {
+  const out = new Map<string, LayerDescription>();
+  for (const loc of [...map.values()].sort((a, b) => a.layerIndex - b.layerIndex)) {
+    if (!out.has(loc.layer)) {
+      out.set(loc.layer, { name: loc.layer, className: loc.className, ...(loc.activation !== undefined ? { activation: loc.activation } : {}) });
+    }
+  }
+  return [...out.values()];
+}
+
 /** The ordered, de-duplicated layer names of a layer map. */
 export function layerOrder(map: LayerMap): string[] {
   const seen = new Set<string>();
@@ -76,7 +91,9 @@ export function layerOrder(map: LayerMap): string[] {
 function describeLayer(layer: LayerLike): { activation?: string; timeSteps?: number } {
   const out: { activation?: string; timeSteps?: number } = {};
   try {
-    const activation = (layer.getConfig?.() as { activation?: unknown } | undefined)?.activation;
+    const config = layer.getConfig?.() as { activation?: unknown; layer?: { config?: { activation?: unknown } } } | undefined;
+    // A wrapper (TimeDistributed, Bidirectional) names no activation of its own: its inner layer's is the one applied.
+    const activation = config?.activation ?? config?.layer?.config?.activation;
     if (typeof activation === 'string') out.activation = activation;
   } catch {
     // a layer whose config cannot be built (not yet connected) simply has no known activation

@@ -1,4 +1,4 @@
-import { type Detector, type Finding, SEVERITY_RANK } from './detector';
+import { type Detector, type Finding, type LayerDescription, SEVERITY_RANK } from './detector';
 import { detectNonFinite } from './detectors/detect-non-finite';
 import { detectNormAboveBound } from './detectors/detect-norm-above-bound';
 import { detectGradientSpike } from './detectors/detect-gradient-spike';
@@ -8,6 +8,8 @@ import { detectWeightGrowth } from './detectors/detect-weight-growth';
 import { detectLossDivergence } from './detectors/detect-loss-divergence';
 import { detectDyingRelu } from './detectors/detect-dying-relu';
 import { detectRecurrentInstability } from './detectors/detect-recurrent-instability';
+import { detectSaturation } from './detectors/detect-saturation';
+import { detectClipStarvation } from './detectors/detect-clip-starvation';
 import { InvalidArgumentError, checkNumber, checkOptions, describeValue } from './errors';
 import type { Diagnosis } from './run-log/diagnosis';
 import type { StepStatistics } from './run-log/statistics';
@@ -42,26 +44,37 @@ export interface Monitor {
   readonly lastStep: number;
   /** Calls `listener` with each new diagnosis; returns an unsubscribe function. */
   subscribe(listener: (d: Diagnosis) => void): () => void;
+  /**
+   * Tells the detectors what each layer is (name, class, activation), once per model: rules that name a problem by
+   * the kind of layer read it (zeros in an LSTM are saturated units, in a ReLU layer dead units). `guard` calls it
+   * when it learns the model; a run log's header carries the same entries (`header.model.layers`). Kept by `reset`.
+   * Optional in the interface (a monitor of your own may leave it out); `createMonitor`'s has it.
+   */
+  describeModel?(layers: readonly LayerDescription[]): void;
   /** Forgets all diagnoses and detector state. */
   reset(): void;
 }
 
 /**
- * The detectors a monitor uses when none are given, each with its documented defaults: non-finite values, a norm
- * persistently above 1, ZClip-style spikes, AUTOTRAINER's layer-ratio rules, absolute vanishing, weight growth, loss
- * divergence, dying ReLU and recurrent instability. Chosen so that healthy training stays silent at warning level.
+ * The detectors a monitor uses when none are given, each with its documented defaults: non-finite values, loss
+ * divergence (first: its fast rules state the root cause, a learning rate too high, when the evidence shows it), a
+ * norm persistently above 1, ZClip-style spikes, AUTOTRAINER's layer-ratio rules, absolute vanishing, weight growth,
+ * dying ReLU, saturated units, recurrent instability and clip starvation. Chosen so that healthy training stays
+ * silent at warning level. A step's diagnoses come out in this order, so the cause is read before its symptoms.
  */
 export function defaultDetectors(): Detector[] {
   return [
     detectNonFinite(),
+    detectLossDivergence(),
     detectNormAboveBound(),
     detectGradientSpike(),
     detectLayerRatio(),
     detectVanishingGradient(),
     detectWeightGrowth(),
-    detectLossDivergence(),
     detectDyingRelu(),
+    detectSaturation(),
     detectRecurrentInstability(),
+    detectClipStarvation(),
   ];
 }
 
@@ -193,6 +206,15 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
       }
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    describeModel(layers) {
+      if (!Array.isArray(layers) || layers.some((l: Partial<LayerDescription> | null) => typeof l?.name !== 'string' || typeof l.className !== 'string')) {
+        throw new InvalidArgumentError(
+          `monitor.describeModel: expected an array of { name, className, activation? }, got ${describeValue(layers)}.`,
+          'Pass describeLayers(mapVariablesToLayers(model)), or a run log header\'s model.layers.',
+        );
+      }
+      for (const d of detectors) d.describeModel?.(layers);
     },
     reset() {
       diagnoses.length = 0;

@@ -9,6 +9,7 @@ import {
   type StepStatistics,
   createGradientMeter,
   createReadback,
+  describeLayers,
   mapVariablesToLayers,
   recurrentSpectraOnDevice,
 } from '@gradguard/core';
@@ -105,6 +106,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
 
   attach(model: LayerLike): void {
     this.layerMap = mapVariablesToLayers(model);
+    this.monitor?.describeModel?.(describeLayers(this.layerMap)); // the detectors name problems by layer kind
     this.model = model;
     this.meter = createGradientMeter({ model: this.layerMap, kernel: this.kernel });
   }

@@ -2,6 +2,8 @@ import { ADVICE } from '../advice';
 import type { Detector } from '../detector';
 import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
+import { type UnitKind, unitKinds } from './unit-kind';
+import { createZeroStreaks } from './zero-streaks';
 
 export interface DetectDyingReluOptions {
   /** Fraction of a layer's gradient entries exactly zero at or above which its units are dead. Default 0.7 (AUTOTRAINER). */
@@ -15,8 +17,10 @@ export interface DetectDyingReluOptions {
 /**
  * Dying ReLU (AUTOTRAINER, Zhang et al. ICSE 2021): when at least 70 % of a layer's gradient entries are exactly zero,
  * its units have stopped passing gradient (a ReLU stuck at 0 has zero derivative) and no longer learn. Judged on
- * exact zeros, which `gradientStats` counts on the device; layers whose gradient is sparse by design (embeddings)
- * should be excluded by using a detector list without this rule.
+ * exact zeros, which `gradientStats` counts on the device. Once the monitor is told the model (`describeModel`), only
+ * ReLU-family layers (relu, relu6, elu, selu) and linear ones are judged: zeros in tanh, sigmoid, softmax, LSTM or GRU
+ * layers are saturated units (`detectSaturation`), and an Embedding's gradient is sparse by design. Without a
+ * description every layer is judged, as before.
  */
 export function detectDyingRelu(options: DetectDyingReluOptions = {}): Detector {
   const where = 'detectDyingRelu';
@@ -24,27 +28,17 @@ export function detectDyingRelu(options: DetectDyingReluOptions = {}): Detector 
   const zeroFraction = checkNumber(where, 'zeroFraction', options.zeroFraction ?? 0.7, { exclusiveMin: 0, max: 1 });
   const patience = checkNumber(where, 'patience', options.patience ?? 10, { min: 1, integer: true });
   const minSize = checkNumber(where, 'minSize', options.minSize ?? 16, { min: 1, integer: true });
-  const streaks = new Map<string, { since: number; count: number }>();
+  const streaks = createZeroStreaks(zeroFraction, patience, minSize);
+  let kinds = new Map<string, UnitKind>();
+  const judged = (layer: string): boolean => {
+    const kind = kinds.get(layer) ?? 'unknown';
+    return kind === 'relu' || kind === 'unknown';
+  };
   return {
     name: where,
     observe(s) {
-      let worst: { layer: string; fraction: number } | undefined;
-      for (const l of s.layers) {
-        const fraction = l.size > 0 ? l.zeros / l.size : 0;
-        if (l.size >= minSize && fraction >= zeroFraction) {
-          const st = streaks.get(l.layer);
-          if (st) st.count++;
-          else streaks.set(l.layer, { since: s.step, count: 1 });
-          if (streaks.get(l.layer)!.count >= patience && (!worst || fraction > worst.fraction)) {
-            worst = { layer: l.layer, fraction };
-          }
-        } else {
-          streaks.delete(l.layer);
-        }
-      }
+      const worst = streaks.observe(s.step, s.layers, judged);
       if (!worst) return [];
-      const st = streaks.get(worst.layer)!;
-      const dead = [...streaks.values()].filter((x) => x.count >= patience).length;
       return [
         {
           problem: 'dying-relu',
@@ -52,16 +46,19 @@ export function detectDyingRelu(options: DetectDyingReluOptions = {}): Detector 
           layer: worst.layer,
           message:
             `${fmt(worst.fraction * 100)} % of layer "${worst.layer}"'s gradient entries have been exactly zero for ` +
-            `${st.count} steps (since step ${st.since})` +
-            (dead > 1 ? `, as in ${dead - 1} other layer(s)` : '') +
+            `${worst.count} steps (since step ${worst.since})` +
+            (worst.affected > 1 ? `, as in ${worst.affected - 1} other layer(s)` : '') +
             ': its units are dead and no longer learn.',
-          evidence: { zeroFraction: worst.fraction, threshold: zeroFraction, streak: st.count, since: st.since, layersAffected: dead },
+          evidence: { zeroFraction: worst.fraction, threshold: zeroFraction, streak: worst.count, since: worst.since, layersAffected: worst.affected },
           advice: ADVICE['dying-relu'],
         },
       ];
     },
     reset() {
-      streaks.clear();
+      streaks.reset();
+    },
+    describeModel(layers) {
+      kinds = unitKinds(layers);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createRandom, randomNormal } from '@gradguard/models';
 import { makeStep } from '../test/streams';
 import { detectLossDivergence } from './detect-loss-divergence';
 
@@ -35,7 +36,7 @@ describe('detectLossDivergence', () => {
   });
 
   it('tracks the best from the first step: a loss thrown from 0.7 to 8 inside the warm-up is caught once judged', () => {
-    const d = detectLossDivergence(); // warm-up 20
+    const d = detectLossDivergence({ jumpFactor: 1e6, confirmFactor: 1e6 }); // fast rule off: the smoothed rule alone
     const found = [];
     for (let i = 0; i < 40; i++) {
       const f = d.observe(at(i, i < 3 ? 0.7 : 8));
@@ -43,6 +44,82 @@ describe('detectLossDivergence', () => {
       found.push(...f);
     }
     expect(found[0]).toMatchObject({ problem: 'loss-divergence', severity: 'critical', evidence: { best: 0.7, bestStep: 0, start: 0.7 } });
+  });
+
+  it('fast rule: the same 0.7 → 8 jump is critical on its second step (8 / 0.7 = 11.4× the best level, twice)', () => {
+    const d = detectLossDivergence();
+    const out = [0.7, 0.7, 0.7, 8, 8].map((l, i) => d.observe(at(i, l)));
+    expect(out.slice(0, 4)).toEqual([[], [], [], []]); // one high loss is one batch: not yet
+    expect(out[4]![0]).toMatchObject({ severity: 'critical', evidence: { bestLevel: 0.7, start: 0.7, rootCause: null } });
+    expect(out[4]![0]!.evidence.ratio).toBeCloseTo(8 / 0.7, 12);
+    expect(out[4]![0]!.message).toBe(
+      'The loss jumped at step 4: the loss rose to 8, ×11.43 its best level 0.7 (×11.43 the step before), above where it ' +
+        'started (0.7): training undid itself. A learning rate too high for the model is the usual cause: try a rate 10× lower than the current one.',
+    );
+  });
+
+  it('fast rule, the measured LSTM encoder–decoder (RMSProp 0.5, seed 1): 2.485, 3.15, 8.61 → critical at step 2', () => {
+    const d = detectLossDivergence();
+    expect(d.observe(at(0, 2.485))).toEqual([]);
+    expect(d.observe(at(1, 3.15))).toEqual([]); // ×1.27
+    // Level: min(median[2.485], median[2.485, 3.15]) = 2.485. Step 2: 8.61 / 2.485 = 3.46 ≥ 3, but step 1 was 1.27 < 2.
+    expect(d.observe(at(2, 8.61))).toEqual([]);
+    const [f] = d.observe({ ...at(3, 11.76), learningRate: 0.5 }); // 4.73 ≥ 3 and 3.46 ≥ 2
+    expect(f).toMatchObject({ severity: 'critical', evidence: { bestLevel: 2.485, learningRate: 0.5, suggestedLearningRate: 0.05 } });
+    expect(f!.evidence.ratio).toBeCloseTo(11.76 / 2.485, 12);
+    expect(f!.advice[0]).toEqual({ remedy: 'lowerLearningRate', detail: 'Lower the learning rate 10×: from 0.5 to 0.05.' });
+  });
+
+  it('root cause: a loss ×1.66 while the embedding weights grew ×35 since step 0 names the learning rate, at once', () => {
+    const d = detectLossDivergence();
+    const step = (i: number, loss: number, w: number) =>
+      ({ ...makeStep(i, [{ layer: 'embedding', norm: 0.1, weightNorm: w }, { layer: 'lstm', norm: 0.1, weightNorm: 7.8 }], { loss }), learningRate: 1 });
+    expect(d.observe(step(0, 2.485, 0.393))).toEqual([]); // weights before the first update
+    const [f] = d.observe(step(1, 4.12, 13.86)); // after it: ×35.27
+    expect(f).toMatchObject({ severity: 'critical', layer: 'embedding', evidence: { rootCause: 'learning-rate', suggestedLearningRate: 0.1 } });
+    expect(f!.evidence.weightGrowth).toBeCloseTo(13.86 / 0.393, 12);
+    expect(f!.message).toBe(
+      'The learning rate is too high for this model: the loss rose to 4.12, ×1.658 its best level 2.485 and layer ' +
+        '"embedding"\'s weights grew ×35.27 from step 0 to step 1. Try 0.1 (10× lower than the current 1).',
+    );
+    // The same rise without the weight growth is below every fast threshold.
+    const plain = detectLossDivergence();
+    plain.observe(step(0, 2.485, 0.393));
+    expect(plain.observe(step(1, 4.12, 0.4))).toEqual([]);
+  });
+
+  it('fast rule stays quiet on noisy healthy losses: 20 seeds × 400 steps of log-normal batch noise (σ 0.3, ±30 %) on a falling curve', () => {
+    let alarms = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const random = createRandom(seed);
+      const d = detectLossDivergence();
+      for (let i = 0; i < 400; i++) {
+        // The learning phase: 2.3 → 0.3 fast over the first 50 steps, then flat; each batch ×exp(0.3·N(0,1)).
+        const loss = (0.3 + 2 * Math.exp(-i / 15)) * Math.exp(0.3 * randomNormal(random));
+        for (const f of d.observe(at(i, loss))) {
+          if (f.severity !== 'info') alarms++;
+        }
+      }
+    }
+    expect(alarms).toBe(0);
+  });
+
+  it('fast rule in a noisy run: the same noise, then the loss ×8 from step 300 on, is caught at step 301 in every seed (critical iff above the first loss)', () => {
+    for (let seed = 1; seed <= 5; seed++) {
+      const random = createRandom(seed);
+      const d = detectLossDivergence();
+      const found: { step: number; severity: string; sigma: number }[] = [];
+      const losses: number[] = [];
+      for (let i = 0; i < 310; i++) {
+        const loss = (0.3 + 2 * Math.exp(-i / 15)) * Math.exp(0.3 * randomNormal(random)) * (i >= 300 ? 8 : 1);
+        losses.push(loss);
+        for (const f of d.observe(at(i, loss))) found.push({ step: i, severity: f.severity, sigma: f.evidence.noiseSigma as number });
+      }
+      // σ of log(loss) estimated near the true 0.3 (thresholds e^1.2 = 3.3× and e^0.9 = 2.5×, above the defaults 3 and 2).
+      expect(found[0]).toMatchObject({ step: 301, severity: losses[301]! > losses[0]! ? 'critical' : 'warning' });
+      expect(found[0]!.sigma).toBeGreaterThan(0.2);
+      expect(found[0]!.sigma).toBeLessThan(0.4);
+    }
   });
 
   it('a bounce of a converged loss is not a trend; giving back a real share of the gain is', () => {

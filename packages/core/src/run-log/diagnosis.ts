@@ -10,6 +10,9 @@ export const PROBLEMS = [
   'weight-growth',
   'dying-relu',
   'recurrent-instability',
+  // Since @gradguard/core 0.3; logs without it still validate (run-log version 1).
+  'saturation',
+  'clip-starvation',
 ] as const;
 export type Problem = (typeof PROBLEMS)[number];
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createGradientMeter, type GradientStatsOptions } from '../gradient-stats';
 import { createReadback } from '../readback';
 import { recurrentSpectraOnDevice } from '../spectral-radius';
-import { mapVariablesToLayers } from '../layer-map';
+import { describeLayers, mapVariablesToLayers } from '../layer-map';
 import type { Monitor } from '../monitor';
 import type { StepStatistics } from '../run-log/statistics';
 
@@ -26,6 +26,7 @@ export interface TrainOptions {
 
 export async function train(o: TrainOptions): Promise<StepStatistics[]> {
   const layerMap = mapVariablesToLayers(o.model);
+  o.monitor?.describeModel?.(describeLayers(layerMap)); // as guard does when it learns the model
   const { recurrent, ...statsOptions } = o.stats ?? {};
   const meter = createGradientMeter({ ...statsOptions, model: layerMap });
   const vars = o.model.trainableWeights.map((w) => w.read() as tf.Variable);
