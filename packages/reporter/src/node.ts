@@ -7,7 +7,7 @@ import { type ChartAssets, type HtmlReportOptions, renderHtmlReport } from './ht
 import { createJsonlSink } from './jsonl';
 import { checkRecord } from './check-arguments';
 import type { RunSink } from './sink';
-import { encodeTensorBoardEvent, encodeTfRecord, fileVersionEvent, stepToTensorBoardEvent, tensorBoardFileName, wallTimeOf } from './tensorboard';
+import { type LayerValues, encodeTensorBoardEvent, encodeTfRecord, fileVersionEvent, stepToTensorBoardEvent, tensorBoardFileName, wallTimeOf } from './tensorboard';
 
 export { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_LOG_BYTES, readRunLogFile } from './read-run-log';
 export type { RunLogFileOptions } from './read-run-log';
@@ -152,6 +152,14 @@ export function writeHtmlReport(path: string, log: RunLog, options: HtmlReportOp
 export interface TensorBoardSinkOptions {
   /** Host name in the file name; default `os.hostname()`. */
   readonly host?: string;
+  /**
+   * Each layer's weights, read when a step whose number is a multiple of `histogramEvery` arrives, for the
+   * `weights/<layer>` histograms (with a tfjs model: `model.layers.map((l) => ({ layer: l.name, values:
+   * l.getWeights().flatMap((w) => [...w.dataSync()]) }))`). The sink never loads tfjs itself.
+   */
+  readonly weights?: () => readonly LayerValues[];
+  /** Steps between weight histograms (default 100; step 0 is one). Gradient histograms come with the steps that carry them. */
+  readonly histogramEvery?: number;
 }
 
 export interface TensorBoardSink extends RunSink {
@@ -166,11 +174,17 @@ let eventFiles = 0;
 /**
  * Writes a run as a TensorBoard event file `events.out.tfevents.<secs>.<host>.<pid>.<n>` in `dir` (created if
  * missing): the file-version record first, then one event per step with scalars and a histogram of per-layer gradient
- * norms. Each record is written the moment the step arrives, so `tensorboard --logdir` shows a live run. The file is
+ * norms; per-layer gradient histograms (`grad_log10_abs/<layer>`) on the steps whose records carry them (the guard's
+ * `histogram` cadence), and per-layer weight histograms (`weights/<layer>`) every `histogramEvery` steps when
+ * `weights` is given. Each record is written the moment the step arrives, so `tensorboard --logdir` shows a live run. The file is
  * created exclusively (never truncated): runs of several processes, or of one, that start in the same second into one
  * directory each get a file of their own, the next free name.
  */
 export function createTensorBoardSink(dir: string, options: TensorBoardSinkOptions = {}): TensorBoardSink {
+  const every = options.histogramEvery ?? 100;
+  if (!Number.isInteger(every) || every < 1) {
+    throw new RunLogError(`createTensorBoardSink: histogramEvery must be a whole number >= 1, got ${String(every)}.`, undefined, 'Pass e.g. { histogramEvery: 100 }.');
+  }
   let fd: number | undefined;
   let path: string | undefined;
   let started = 0;
@@ -207,7 +221,8 @@ export function createTensorBoardSink(dir: string, options: TensorBoardSinkOptio
     },
     step(s) {
       checkRecord('tensorBoardSink.step', 'step', s);
-      write(encodeTfRecord(encodeTensorBoardEvent(stepToTensorBoardEvent(s, (started + s.time) / 1000))));
+      const weights = options.weights && s.step % every === 0 ? options.weights() : [];
+      write(encodeTfRecord(encodeTensorBoardEvent(stepToTensorBoardEvent(s, (started + s.time) / 1000, weights))));
     },
     diagnosis() {},
     end() {},

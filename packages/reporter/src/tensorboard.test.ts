@@ -3,12 +3,12 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StepStatistics } from '@gradguard/core/run-log';
+import type { StepRecord, StepStatistics } from '@gradguard/core/run-log';
 import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { createTensorBoardSink, readRunLogFile, writeTensorBoardEvents, createJsonlFileSink } from './node';
 import { createRecorder } from './recorder';
-import { histogramOf, maskedCrc32c } from './tensorboard';
+import { histogramOf, log10AbsHistogram, maskedCrc32c, valuesHistogram } from './tensorboard';
 
 // ---- An independent reader: none of the writer's code or libraries. ----------------------------------------------
 // CRC32C bit by bit (Castagnoli, reflected polynomial 0x82F63B78), unlike crc-32's table-driven slicing.
@@ -274,4 +274,78 @@ describe('TensorBoard event files', () => {
       }),
     );
   }, 60_000);
+});
+
+describe('per-layer histograms in TensorBoard', () => {
+  const edges = [1e-4, 1e-3, 1e-2, 1e-1, 1]; // 4 bins, a decade each
+  /** A step whose layer "rnn" counted [below 1e-4: 3 (2 zeros), 1e-4..1e-3: 5, …, >= 1: 1] and "head" nothing but zeros. */
+  function histogramStep(step: number): StepRecord {
+    return {
+      type: 'step', step, time: step * 100, loss: 1, globalNorm: 1, preClipNorm: 1, postClipNorm: 1, scale: 1, skipped: false, learningRate: 0.1,
+      maxAbs: 3.5, nonFinite: 0, histogramEdges: edges, histogram: [3 + 4, 5, 0, 7, 2, 1],
+      layers: [
+        { layer: 'rnn', size: 18, norm: 1, maxAbs: 3.5, nonFinite: 0, zeros: 2, histogram: [3, 5, 0, 7, 2, 1] },
+        { layer: 'dense/head', size: 4, norm: 0, maxAbs: 0, nonFinite: 0, zeros: 4, histogram: [4, 0, 0, 0, 0, 0] },
+      ],
+    };
+  }
+
+  it('gradient histograms of log10|g| from the counts the kernel keeps, and weight histograms at the sink cadence', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-tb-hist-'));
+    const weightsRead: number[] = [];
+    let call = 0;
+    const tb = createTensorBoardSink(dir, {
+      host: 'h',
+      histogramEvery: 2,
+      weights: () => {
+        weightsRead.push(call);
+        return [{ layer: 'dense/head', values: Float32Array.from([-0.5, 0, 0.25, 0.25, Number.NaN, 2]) }];
+      },
+    });
+    tb.header({ type: 'header', version: 1, runId: 'r', name: 'r', startedAt: '2026-01-02T03:04:05.000Z', config: {} });
+    for (call = 0; call < 5; call++) tb.step(histogramStep(call));
+    tb.close();
+    expect(weightsRead).toEqual([0, 2, 4]); // steps 0, 2, 4: every histogramEvery = 2
+    const events = readTfRecords(new Uint8Array(readFileSync(tb.path!))).map(decodeEvent).slice(1);
+    expect(events.map((e) => e.histos.has('weights/dense_head'))).toEqual([true, false, true, false, true]);
+
+    const g = events[1]!.histos.get('grad_log10_abs/rnn')!;
+    // Zeros leave the lowest bucket (3 - 2 = 1 below 1e-4); log10 edges -4..0, then log10(max|g|) = log10(3.5).
+    expect(g.limits.map((x) => Number(x.toFixed(9)))).toEqual([-4, -3, -2, -1, 0, Number(Math.log10(3.5).toFixed(9))]);
+    expect(g.counts).toEqual([1, 5, 0, 7, 2, 1]);
+    expect(g.num).toBe(16);
+    expect(g.min).toBe(-5); // one bin width below the first edge
+    expect(g.max).toBeCloseTo(Math.log10(3.5), 12);
+    // sum over bin centres: -4.5·1 - 3.5·5 - 1.5·7 - 0.5·2 + (0 + log10 3.5)/2 · 1
+    expect(g.sum).toBeCloseTo(-4.5 - 17.5 - 10.5 - 1 + Math.log10(3.5) / 2, 9);
+    expect(events[1]!.histos.has('grad_log10_abs/dense_head')).toBe(false); // nothing but zeros: nothing to draw
+
+    const w = events[0]!.histos.get('weights/dense_head')!;
+    expect(w).toMatchObject({ num: 5, min: -0.5, max: 2, sum: 2, sumSquares: 0.25 + 0.0625 * 2 + 4 });
+    expect(w.counts.reduce((a, b) => a + b, 0)).toBe(5);
+    // Each value in the bucket whose right edge is the first >= it (TensorFlow's convention), ascending edges.
+    expect(w.limits.every((l, i) => i === 0 || l > w.limits[i - 1]!)).toBe(true);
+    for (const v of [-0.5, 0, 0.25, 2]) {
+      const i = w.limits.findIndex((l) => v <= l);
+      expect(w.counts[i], `bucket of ${v}`).toBeGreaterThanOrEqual(1);
+      if (i > 0) expect(w.limits[i - 1]!).toBeLessThan(v);
+    }
+    expect(w.counts[w.limits.findIndex((l) => 0.25 <= l)]).toBe(2);
+  });
+
+  it('log10AbsHistogram takes NaN and ±Infinity out of the end buckets; valuesHistogram handles 1,000,000 values', () => {
+    // 2 non-finite entries: the overflow bucket holds 1 (an Infinity), the underflow 1 NaN + 1 zero + 1 tiny value.
+    const h = log10AbsHistogram([1e-2, 1e-1, 1], [3, 4, 0, 1], { zeros: 1, nonFinite: 2, maxAbs: Number.POSITIVE_INFINITY })!;
+    expect(h.bucket).toEqual([1, 4]);
+    expect(h.num).toBe(5);
+    expect(log10AbsHistogram([1e-2, 1e-1], [2, 0, 0], { zeros: 2, nonFinite: 0, maxAbs: 0 })).toBeUndefined();
+    const many = new Float32Array(1_000_000).map((_, i) => Math.sin(i) * 3);
+    const started = performance.now();
+    const v = valuesHistogram(many)!;
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(v.num).toBe(1_000_000);
+    expect(v.bucket.reduce((a, b) => a + b, 0)).toBe(1_000_000);
+    expect(v.max).toBeLessThanOrEqual(3);
+    expect(v.min).toBeGreaterThanOrEqual(-3);
+  });
 });

@@ -142,6 +142,106 @@ export function histogramOf(values: readonly number[]): TensorBoardHistogram | u
   };
 }
 
+/**
+ * A layer's histogram of |g| as the statistics kernel counts it (fixed log-spaced edges, see `HistogramOptions` in
+ * core: `[below edges[0] (zeros and NaN included), one count per bin, at or above the last edge (±Infinity included)]`)
+ * in TensorBoard's form over log10|g|, because TensorBoard draws histograms on a linear axis and gradients span
+ * decades: bucket i holds log10|g| in (limit[i-1], limit[i]]. The zeros and non-finite entries the layer counted are
+ * left out of the lowest and highest buckets; `min` and `max` are the lowest and highest occupied edge (the top one
+ * log10 of the layer's max |g| when finite); `sum` and `sumSquares` are over bin centres (the counts are all the kernel
+ * keeps). Undefined when nothing finite and non-zero was counted.
+ */
+export function log10AbsHistogram(
+  edges: readonly number[],
+  counts: readonly number[],
+  layer: { readonly zeros: number; readonly nonFinite: number; readonly maxAbs: number },
+): TensorBoardHistogram | undefined {
+  if (edges.length < 2 || counts.length !== edges.length + 1) return undefined;
+  const logs = edges.map((e) => Math.log10(e));
+  const width = logs[1]! - logs[0]!;
+  const top = Number.isFinite(layer.maxAbs) && layer.maxAbs > 0 ? Math.log10(layer.maxAbs) : logs.at(-1)! + width;
+  // Right edges: below the first edge, each bin's upper edge, and the highest |g| for the overflow bucket.
+  const limits = [logs[0]!, ...logs.slice(1), Math.max(top, logs.at(-1)! + 1e-9)];
+  const bucket = counts.map((c, i) => (i === 0 ? Math.max(0, c - layer.zeros) : c));
+  // NaN lands below the first edge, ±Infinity at or above the last: without the split, take the non-finite count
+  // from the overflow first (the kernel squares g, so Infinity always lands there), the rest from the underflow.
+  let bad = layer.nonFinite;
+  const fromTop = Math.min(bad, bucket.at(-1)!);
+  bucket[bucket.length - 1] = bucket.at(-1)! - fromTop;
+  bad -= fromTop;
+  bucket[0] = Math.max(0, bucket[0]! - bad);
+  const first = bucket.findIndex((c) => c > 0);
+  if (first < 0) return undefined;
+  let last = bucket.length - 1;
+  while (bucket[last] === 0) last--;
+  const lower = (i: number): number => (i === 0 ? logs[0]! - width : limits[i - 1]!);
+  let num = 0;
+  let sum = 0;
+  let sumSquares = 0;
+  for (let i = first; i <= last; i++) {
+    const mid = (lower(i) + limits[i]!) / 2;
+    num += bucket[i]!;
+    sum += bucket[i]! * mid;
+    sumSquares += bucket[i]! * mid * mid;
+  }
+  return {
+    min: lower(first),
+    max: limits[last]!,
+    num,
+    sum,
+    sumSquares,
+    bucketLimit: limits.slice(first, last + 1),
+    bucket: bucket.slice(first, last + 1),
+  };
+}
+
+/**
+ * A histogram of many values (a layer's weights) in TensorBoard's form: TensorFlow's default buckets (edges 1e-12 ×
+ * 1.1^k, mirrored for negatives, and 0), trimmed to the range the values span; one pass, no copy, non-finite values left
+ * out. `histogramOf` is the same for short lists.
+ */
+export function valuesHistogram(values: ArrayLike<number>): TensorBoardHistogram | undefined {
+  const counts = new Map<number, number>();
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let num = 0;
+  let sum = 0;
+  let sumSquares = 0;
+  const LOG11 = Math.log(1.1);
+  const LOG_FIRST = Math.log(1e-12);
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i]!;
+    if (!Number.isFinite(x)) continue;
+    num++;
+    sum += x;
+    sumSquares += x * x;
+    if (x < min) min = x;
+    if (x > max) max = x;
+    // Bucket k > 0 holds |x| in (1e-12·1.1^(k-1), 1e-12·1.1^k]; 0 holds 0 and |x| <= 1e-12; the sign makes it ±k.
+    const a = Math.abs(x);
+    let k = a <= 1e-12 ? 0 : Math.ceil((Math.log(a) - LOG_FIRST) / LOG11 - 1e-9);
+    if (k > 0 && 1e-12 * 1.1 ** (k - 1) >= a) k--;
+    const key = x < 0 && k > 0 ? -k : k;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  if (num === 0) return undefined;
+  const keys = [...counts.keys()].sort((a, b) => a - b);
+  const edge = (key: number): number => (key === 0 ? 1e-12 : key > 0 ? 1e-12 * 1.1 ** key : -1e-12 * 1.1 ** (-key - 1));
+  const bucketLimit: number[] = [];
+  const bucket: number[] = [];
+  for (let key = keys[0]!; key <= keys.at(-1)!; key++) {
+    bucketLimit.push(edge(key));
+    bucket.push(counts.get(key) ?? 0);
+  }
+  return { min, max, num, sum, sumSquares, bucketLimit, bucket };
+}
+
+/** One layer's weights (all its variables' values, in any order), for weight histograms. */
+export interface LayerValues {
+  readonly layer: string;
+  readonly values: ArrayLike<number>;
+}
+
 /** A tag-safe name: TensorBoard groups tags by their first `/`, so slashes in layer names become `_`. */
 function tagPart(name: string): string {
   return name.replace(/[^\w.-]+/g, '_');
@@ -152,8 +252,12 @@ function tagPart(name: string): string {
  * rate, the count of non-finite entries, each layer's gradient norm, and a histogram of the per-layer gradient norms
  * (log-spaced buckets: it shows layers drifting apart by orders of magnitude). Non-finite scalars are kept: TensorBoard
  * shows NaN and Infinity as such.
+ *
+ * Per-layer histograms, when there is something to draw: `grad_log10_abs/<layer>` from the record's own per-layer
+ * histograms (measured at the guard's histogram cadence: see {@link log10AbsHistogram}), and `weights/<layer>` from
+ * `weights` (the sink reads them at its cadence: {@link valuesHistogram}).
  */
-export function stepToTensorBoardEvent(step: StepRecord, wallTime: number): TensorBoardEvent {
+export function stepToTensorBoardEvent(step: StepRecord, wallTime: number, weights: readonly LayerValues[] = []): TensorBoardEvent {
   const values: TensorBoardValue[] = [];
   const scalar = (tag: string, v: number | null): void => {
     if (v !== null) values.push({ tag, simpleValue: v });
@@ -169,6 +273,16 @@ export function stepToTensorBoardEvent(step: StepRecord, wallTime: number): Tens
   for (const l of step.layers) scalar(`layer_norm/${tagPart(l.layer)}`, l.norm);
   const histo = histogramOf(step.layers.map((l) => l.norm));
   if (histo) values.push({ tag: 'gradients/layer_norms', histo });
+  if (step.histogramEdges) {
+    for (const l of step.layers) {
+      const h = l.histogram && log10AbsHistogram(step.histogramEdges, l.histogram, l);
+      if (h) values.push({ tag: `grad_log10_abs/${tagPart(l.layer)}`, histo: h });
+    }
+  }
+  for (const w of weights) {
+    const h = valuesHistogram(w.values);
+    if (h) values.push({ tag: `weights/${tagPart(w.layer)}`, histo: h });
+  }
   return { wallTime, step: step.step, values };
 }
 
