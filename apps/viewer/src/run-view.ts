@@ -1,7 +1,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { RunLog } from '@gradguard/core/run-log';
-import { type ChartData, type RunCharts, diagnosesHtml, mountRunCharts, summaryRows } from '@gradguard/reporter';
+import { type ChartData, type LayerPictures, type RunCharts, diagnosesHtml, mountLayerPictures, mountRunCharts, summaryRows } from '@gradguard/reporter';
 import { h } from './dom';
 
 /** Markup from @gradguard/reporter (which escapes every run-log text in it) as one element. */
@@ -17,14 +17,21 @@ export function diagnosisList(log: RunLog): HTMLElement {
 }
 
 /**
- * The reporter's three run charts (those of its HTML report) in `root`: mounted with the first data, updated in place
- * after (live training calls this every step).
+ * The reporter's run charts and layer pictures (those of its HTML report: loss, global norm, per-layer norms, clip
+ * scale and learning rate; the layer × step heatmap and the bars at the first diagnosis) in `root`: mounted with the
+ * first data, updated in place after (live training calls this every step).
  */
 export function runChartsIn(root: HTMLElement): (data: ChartData) => void {
   let charts: RunCharts | undefined;
+  let pictures: LayerPictures | undefined;
   return (data) => {
-    if (charts) charts.update(data);
-    else charts = mountRunCharts(root, data, uPlot);
+    if (charts && pictures) {
+      charts.update(data);
+      pictures.update(data);
+    } else {
+      charts = mountRunCharts(root, data, uPlot);
+      pictures = mountLayerPictures(root, data);
+    }
   };
 }
 

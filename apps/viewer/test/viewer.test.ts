@@ -59,18 +59,18 @@ function countColor(page: Page, selector: string, rgb: readonly [number, number,
   );
 }
 
-const BLUE = [0x09, 0x69, 0xda] as const; // first run (and first layer)
 const GREEN = [0x1a, 0x7f, 0x37] as const; // second run
-const RED = [0xcf, 0x22, 0x2e] as const; // second layer
+const BLUE = [0x4e, 0x79, 0xa7] as const; // first layer
+const ORANGE = [0xf2, 0x8e, 0x2b] as const; // second layer
 
 /** The loss and global-norm charts show the second run's line, the layer chart both layers' lines. */
 async function expectLinesDrawn(page: Page, charts: string): Promise<void> {
   const green = await countColor(page, charts, GREEN);
   const blue = await countColor(page, charts, BLUE);
-  const red = await countColor(page, charts, RED);
-  const counts = `green ${green}, blue ${blue}, red ${red}`;
+  const orange = await countColor(page, charts, ORANGE);
+  const counts = `green ${green}, blue ${blue}, orange ${orange}`;
   expect(green[0]! > 100 && green[1]! > 100, counts).toBe(true);
-  expect(blue[2]! > 100 && red[2]! > 100, counts).toBe(true);
+  expect(blue[2]! > 100 && orange[2]! > 100, counts).toBe(true);
 }
 
 describe('run logs', () => {
@@ -101,20 +101,23 @@ describe('run logs', () => {
     // The comparison names the step where the runs part ways: step 1, where only the unguarded run is NaN.
     expect(await page.textContent('[data-testid=divergence]')).toContain('part ways at step 1');
 
-    // Three charts: the guarded run's loss and global norm drawn in its colour (green pixels), and the layer chart
-    // with layer "rnn" in the first layer colour (blue) and layer "head" in the second (red).
+    // Four charts: the guarded run's loss and global norm drawn in its colour (green pixels), and the layer chart
+    // with layer "rnn" in the first layer colour (blue) and layer "head" in the second (orange); then the layer pictures.
     const charts = '[data-testid=run-charts]';
-    expect(await page.$$eval(`${charts} .uplot`, (u) => u.length)).toBe(3);
+    expect(await page.$$eval(`${charts} .uplot`, (u) => u.length)).toBe(4);
+    // A heatmap per run, and the bars at each run's first diagnosis (both runs have one).
+    expect(await page.$$eval(`${charts} .layer-pictures canvas`, (c) => c.length)).toBe(4);
     await expectLinesDrawn(page, charts);
     const legend = await page.$$eval(`${charts} [data-chart=layers] .u-legend .u-label`, (ls) => ls.map((l) => l.textContent));
     expect(legend).toEqual(['demo-unguarded: rnn', 'demo-unguarded: head', 'demo-guarded: rnn', 'demo-guarded: head']);
 
-    // The reporter's HTML report of a run opens from its card, with its own three charts drawn.
+    // The reporter's HTML report of a run opens from its card, with its own four charts and its layer pictures drawn.
     await page.waitForSelector('[data-testid=html-report][href^="blob:"]');
     const [popup] = await Promise.all([page.waitForEvent('popup'), unguarded.locator('[data-testid=html-report]').click()]);
     await popup.waitForSelector('#chart-layers canvas');
     expect(await popup.title()).toBe('gradguard report — demo-unguarded');
-    expect(await popup.locator('canvas').count()).toBe(3);
+    expect(await popup.locator('.chart canvas').count()).toBe(4);
+    expect(await popup.locator('#layer-pictures canvas').count()).toBe(2);
     await popup.close();
 
     await page.screenshot({ path: join(here, '..', '.screenshots', 'runs.png'), fullPage: true });
@@ -189,7 +192,12 @@ describe('run logs', () => {
     const { page, errors } = await openViewer();
     const t0 = Date.now();
     await page.setInputFiles('[data-testid=file-input]', { name: 'hostile.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(text) });
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=run-charts] canvas').length === 3, undefined, { timeout: 60_000 });
+    // Four line charts, the heatmap and the bars at the first diagnosis.
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=run-charts] .uplot canvas').length === 4 && document.querySelectorAll('[data-testid=run-charts] .layer-pictures canvas').length === 2,
+      undefined,
+      { timeout: 60_000 },
+    );
     const seconds = (Date.now() - t0) / 1000;
     expect(seconds, 'parsed, summarized and drawn').toBeLessThan(15);
     const shown = await page.evaluate(() => ({
