@@ -3,6 +3,7 @@ import type { Detector, Finding } from '../detector';
 import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
 import type { LayerStatistics } from '../run-log/statistics';
+import { createLossTrend } from './loss-trend';
 
 export interface DetectLayerRatioOptions {
   /** First-to-last layer gradient-norm ratio above which gradients explode. Default 70 (AUTOTRAINER). */
@@ -17,7 +18,7 @@ export interface DetectLayerRatioOptions {
   readonly criticalRatio?: number;
   /**
    * Steps over which the smoothed loss must have improved (fallen by at least 1 %) for an exploding ratio below
-   * `criticalRatio` to count as healthy (info); until that many steps have losses, it is not judged (info). Default 20.
+   * `criticalRatio` to count as healthy (info); early in a run, over the losses there are. Default 20.
    */
   readonly improvementWindow?: number;
 }
@@ -44,17 +45,13 @@ export function detectLayerRatio(options: DetectLayerRatioOptions = {}): Detecto
   const patience = checkNumber(where, 'patience', options.patience ?? 3, { min: 1, integer: true });
   const criticalRatio = checkNumber(where, 'criticalRatio', options.criticalRatio ?? 1e4, { exclusiveMin: 0 });
   const improvementWindow = checkNumber(where, 'improvementWindow', options.improvementWindow ?? 20, { min: 1, integer: true });
-  const smoothed: number[] = []; // EMA(0.9) of the loss over the last improvementWindow + 1 steps with a finite loss
+  const trend = createLossTrend(improvementWindow);
   let explodingStreak = 0;
   let vanishingStreak = 0;
   return {
     name: where,
     observe(s) {
-      if (s.loss !== undefined && Number.isFinite(s.loss)) {
-        const prev = smoothed[smoothed.length - 1];
-        smoothed.push(prev === undefined ? s.loss : 0.9 * prev + 0.1 * s.loss);
-        if (smoothed.length > improvementWindow + 1) smoothed.shift();
-      }
+      trend.observe(s.loss);
       const layers = s.layers.filter((l) => l.size > 0);
       const first = layers[0];
       const last = layers[layers.length - 1];
@@ -78,8 +75,7 @@ export function detectLayerRatio(options: DetectLayerRatioOptions = {}): Detecto
         // AUTOTRAINER judges its rules only while accuracy is poor; without that gate the > 70 rule fired on 14 of 15
         // healthy models of its own benchmark. The loss is our gate: a ratio below criticalRatio while the smoothed
         // loss keeps improving (≥ 1 % over `improvementWindow` steps) is how that model trains — info.
-        // Until the window has filled, a run with losses is not judged (info): the rule needs a trend to lean on.
-        const improving = smoothed.length > 0 && (smoothed.length <= improvementWindow || smoothed[smoothed.length - 1]! < 0.99 * smoothed[0]!);
+        const improving = trend.improving() === true;
         const severity = ratio >= criticalRatio ? 'critical' : improving ? 'info' : 'warning';
         return [
           {
@@ -90,7 +86,7 @@ export function detectLayerRatio(options: DetectLayerRatioOptions = {}): Detecto
               `The first layer's gradient norm is ${fmt(ratio)}× the last layer's (${fmt(first.norm)} in ` +
               `"${first.layer}" vs ${fmt(last.norm)} in "${last.layer}"), above AUTOTRAINER's ${explodingRatio}: ` +
               `gradients grow on their way back to the input` +
-              (severity === 'info' ? `, though the loss keeps improving (smoothed ${fmt(smoothed[0]!)} → ${fmt(smoothed[smoothed.length - 1]!)}).` : '.'),
+              (severity === 'info' ? `, though the loss keeps improving (smoothed ${fmt(trend.span()![0])} → ${fmt(trend.span()![1])}).` : '.'),
             evidence: { ...evidence(first, last, explodingStreak), explodingRatio, lossImproving: improving },
             advice: ADVICE['exploding-gradient'],
           },
@@ -116,7 +112,7 @@ export function detectLayerRatio(options: DetectLayerRatioOptions = {}): Detecto
     reset() {
       explodingStreak = 0;
       vanishingStreak = 0;
-      smoothed.length = 0;
+      trend.reset();
     },
   };
 }

@@ -3,6 +3,7 @@ import type { Detector } from '../detector';
 import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
 import { createLayerTracker, describeAttribution } from './layer-attribution';
+import { createLossTrend } from './loss-trend';
 
 export interface DetectNormAboveBoundOptions {
   /** Global gradient norm considered too large. Default 1.0, the usual clipping threshold. */
@@ -22,6 +23,11 @@ export interface DetectNormAboveBoundOptions {
  * Exploding gradients as users first notice them: the (pre-clip) global gradient norm stays above a bound step after
  * step. Blames the layer whose own norm crossed the bound earliest (else the largest), and names the layer whose norm
  * grew fastest, with the steps and factors as evidence.
+ *
+ * The warning (norm above `warningFactor × bound` for `patience` steps) needs a loss that is not improving: while
+ * the smoothed loss falls by ≥ 1 % over 20 steps — or fewer than 21 losses are in — it stays info. Measured: 3-blob
+ * MLPs on raw inputs (centres in ±10, std 2) sit at norms 20–25 from step 0 and learn to 0.89–0.90 validation
+ * accuracy. Without losses the rule judges the norms alone; above `criticalFactor × bound` it is critical regardless.
  */
 export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}): Detector {
   const where = 'detectNormAboveBound';
@@ -35,10 +41,12 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
   let streakStart = 0;
   let peak = 0;
   const tracker = createLayerTracker(Math.max(20, patience * 2));
+  const trend = createLossTrend(20);
   return {
     name: where,
     observe(s) {
       tracker.observe(s);
+      trend.observe(s.loss);
       const norm = s.preClipNorm;
       if (!(norm > bound)) {
         streak = 0;
@@ -57,7 +65,10 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
         (best, l) => (best === undefined || l.norm > best.norm ? l : best),
         undefined,
       );
-      const severity = peak > criticalFactor * bound ? 'critical' : warnStreak >= patience ? 'warning' : 'info';
+      // A large but steady norm while the loss keeps falling is how that model trains (unnormalized inputs of ±15 give
+      // norms of 20–25 in a 3-blob MLP that reaches 0.89 validation accuracy): warn only when the loss stalls.
+      const improving = trend.improving() === true;
+      const severity = peak > criticalFactor * bound ? 'critical' : warnStreak >= patience && !improving ? 'warning' : 'info';
       const clipped = wasClipped(s);
       const attribution = tracker.attribute(bound);
       const why = describeAttribution(attribution);
@@ -84,6 +95,7 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
             ...(top ? { largestLayer: top.layer, layerNorm: top.norm } : {}),
             ...why.evidence,
             clipped,
+            lossImproving: improving,
           },
           // Clipping is already in place: point to the remedies of the cause instead of repeating it.
           advice: adviceFor('exploding-gradient', clipped),
@@ -95,6 +107,7 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
       warnStreak = 0;
       peak = 0;
       tracker.reset();
+      trend.reset();
     },
   };
 }
