@@ -29,3 +29,33 @@ describe('README example', () => {
     }
   }, 60_000);
 });
+
+describe('README "Causes named first" example', () => {
+  it('runs and prints the three diagnoses its comments show, the cause first', () => {
+    const pkg = new URL('..', import.meta.url).pathname;
+    const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Causes named first'));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
+    const dir = mkdtempSync(join(pkg, '.readme-'));
+    try {
+      const file = join(dir, 'causes.mts');
+      writeFileSync(file, code);
+      const out = execFileSync(join(pkg, 'node_modules/.bin/tsx'), ['--conditions=@gradguard/source', file], {
+        cwd: pkg,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const lines = out.trim().split('\n');
+      expect(lines.map((l) => l.split(':')[0])).toEqual([
+        'step 1 critical loss-divergence [embedding]',
+        'step 1 warning weight-growth [embedding]',
+        'step 6 warning saturation [decoder]',
+      ]);
+      expect(lines[0]).toContain('The learning rate is too high for this model: the loss rose to 4.992, ×2.009 its best level 2.485');
+      expect(lines[0]).toContain('Try 0.1 (10× lower than the current 1).');
+      expect(lines[2]).toContain('99.76 % of layer "decoder" (LSTM)\'s gradient entries have been exactly zero for 5 steps (since step 2)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
