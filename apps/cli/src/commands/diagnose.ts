@@ -19,6 +19,8 @@ const ICON: Record<Diagnosis['severity'], string> = { critical: '✖', warning: 
 export function diagnose(path: string, o: DiagnoseOptions): number {
   const log = readLog(path, o);
   const monitor = createMonitor();
+  // The header names each layer's class and activation: saturated LSTM units are then told from dead ReLU units.
+  if (log.header.model) monitor.describeModel?.(log.header.model.layers);
   for (const s of log.steps) monitor.observe(toStepStatistics(s));
   const diagnoses = monitor.diagnoses;
   const problems = diagnoses.filter((d) => d.phase !== 'recovery' && d.severity !== 'info');
