@@ -102,7 +102,7 @@ describe('checkGuardArguments: careless calls of guard(optimizer, options)', () 
   it('lists the allowed keys in one exported constant', () => {
     expect(GUARD_OPTION_KEYS).toEqual([
       'transform', 'monitor', 'model', 'statsEvery', 'weightsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel', 'clipnorm', 'clipvalue', 'globalClipnorm', 'print',
-      'replayNonFiniteOn', 'onReplay',
+      'replayNonFiniteOn', 'onReplay', 'histogram',
     ]);
   });
 });

@@ -15,11 +15,12 @@ import { OPTIMIZER_NAMES, optimizerFromName } from './optimizer-names';
  */
 export const GUARD_OPTION_KEYS: string[] = [
   'transform', 'monitor', 'model', 'statsEvery', 'weightsEvery', 'onStep', 'learningRate', 'rollback', 'recurrent', 'kernel', 'clipnorm', 'clipvalue', 'globalClipnorm', 'print',
-  'replayNonFiniteOn', 'onReplay',
+  'replayNonFiniteOn', 'onReplay', 'histogram',
 ];
 
 const ROLLBACK_KEYS = ['every', 'learningRateFactor', 'maxRollbacks'] as const;
 const RECURRENT_KEYS = ['every', 'squarings'] as const;
+const HISTOGRAM_KEYS = ['every', 'bins', 'minLog10', 'maxLog10'] as const;
 
 /** The brand `guard` puts on the optimizers it returns. */
 const GUARDED = Symbol.for('gradguard.guarded');
@@ -55,6 +56,14 @@ export function checkGuardArguments(optimizer: unknown, options: unknown): void 
   }
   if (o.statsEvery !== undefined) checkNumber('guard', 'statsEvery', o.statsEvery, { min: 1, integer: true });
   if (o.weightsEvery !== undefined) checkNumber('guard', 'weightsEvery', o.weightsEvery, { min: 1, integer: true });
+  if (o.histogram !== undefined && typeof o.histogram !== 'boolean') {
+    if (typeof o.histogram !== 'object' || o.histogram === null) {
+      throw bad(`histogram must be true, false or { every, bins, minLog10, maxLog10 }, got ${describeValue(o.histogram)}.`, 'Pass histogram: { every: 100 } for per-layer gradient histograms every 100 measured steps.');
+    }
+    checkOptions('guard: histogram', o.histogram, HISTOGRAM_KEYS);
+    const h = o.histogram as Record<string, unknown>;
+    if (h.every !== undefined) checkNumber('guard', 'histogram.every', h.every, { min: 1, integer: true });
+  }
   if (onStep !== undefined && typeof onStep !== 'function') {
     throw bad(`onStep must be a function, got ${describeValue(onStep)}.`, 'Pass (stats) => { ... }, called with each step\'s statistics.');
   }

@@ -51,6 +51,13 @@ export interface GuardOptions {
    */
   readonly recurrent?: boolean | { readonly every?: number; readonly squarings?: number };
   /**
+   * Per-layer histograms of |g| on fixed log-spaced bins (`bins` 24 from 10^`minLog10` -10 to 10^`maxLog10` 2, as
+   * `gradientStats`' `histogram`) on every `every`-th measured step (default 100), in the step record: the TensorBoard
+   * sink draws them as per-layer gradient histograms. They cost one binary search per gradient entry on those steps
+   * only. `true` takes every default. Default false.
+   */
+  readonly histogram?: boolean | { readonly every?: number; readonly bins?: number; readonly minLog10?: number; readonly maxLog10?: number };
+  /**
    * The statistics kernel: `auto` (default) is one pass over host buffers on cpu, wasm and tfjs-node (skips and clips
    * decided there, on the host) and one fused device graph with one asynchronous readback on WebGL/WebGPU. `device`
    * forces the device path everywhere (for comparison and tests).

@@ -14,9 +14,9 @@ import {
   recurrentSpectraOnDevice,
 } from '@gradguard/core';
 import { type LearningRateControl, controlLearningRate, readLearningRate, setLearningRate } from './learning-rate';
-import { applyGated, optimizerSlots } from './optimizer-slots';
-import { type Rollback, type RollbackEvent, createRollback } from './rollback';
+import { applyStep } from './optimizer-slots';
 import { type NonFiniteReplay, type NonFiniteReplayer, createNonFiniteReplayer } from './replay-non-finite';
+import { type Rollback, type RollbackEvent, createRollback } from './rollback';
 import { type StopPolicy, type TerminateCallback, type TerminateOptions, createStopPolicy } from './stop-policy';
 
 export { terminateOnProblem } from './stop-policy';
@@ -27,7 +27,8 @@ import { checkGuardArguments, withKerasClip } from './guard-arguments';
 import { optimizerFromName } from './optimizer-names';
 import { type GuardCheckpoint, checkpointOf, installGuardRestore } from './checkpoint';
 import type { GuardOptions, GuardedOptimizer, NamedTensor } from './guard-types';
-import { type Pending, readStep, toMap, variablesOf, weightsDue } from './step-record';
+import { type MeasureSchedule, createMeasureSchedule } from './schedule';
+import { type Pending, postNormSq, readStep, registerStepValues, toMap, variablesOf } from './step-record';
 
 export type { GuardOptions, GuardedOptimizer } from './guard-types';
 export type { RollbackEvent, RollbackOptions } from './rollback';
@@ -48,9 +49,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   readonly inner: tf.Optimizer;
   readonly transform: GradientTransformation | undefined;
   readonly monitor: Monitor | undefined;
-  private readonly statsEvery: number;
-  private readonly weightsEvery: number;
-  private readonly recurrent: { readonly every: number; readonly squarings?: number } | undefined;
+  private readonly schedule: MeasureSchedule;
   private readonly listeners = new Set<(s: StepStatistics) => void>();
   private readonly control: LearningRateControl | undefined;
   private readonly rollback: Rollback | undefined;
@@ -79,16 +78,13 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.monitor = options.monitor;
     this.kernel = options.kernel ?? 'auto';
     this.checkpoint = checkpointOf(options);
-    this.statsEvery = options.statsEvery ?? 1; // every option was checked by checkGuardArguments
-    this.weightsEvery = options.weightsEvery ?? 10;
-    const rec = options.recurrent === true ? {} : options.recurrent || undefined;
-    this.recurrent = rec && { every: rec.every ?? 1, ...(rec.squarings !== undefined ? { squarings: rec.squarings } : {}) };
+    this.schedule = createMeasureSchedule(options); // every option was checked by checkGuardArguments
     const rb = options.rollback === true ? {} : options.rollback === false ? undefined : options.rollback;
     this.control = options.learningRate ?? (rb ? controlLearningRate() : undefined);
     this.rollback = rb && createRollback(rb, inner, this.control!, () => this.stepCount, () => this.baseRate);
     this.policy = createStopPolicy(() => this.flush());
     this.replayer = options.replayNonFiniteOn === undefined ? undefined : createNonFiniteReplayer(options.replayNonFiniteOn, options.onReplay);
-    this.meter = createGradientMeter({ kernel: this.kernel });
+    this.meter = this.makeMeter(undefined); // checks the histogram bins now
     if (options.onStep) this.listeners.add(options.onStep);
     if (options.monitor && options.print !== 'none') this.unprint = reportToConsole(options.monitor, options.print ?? 'critical');
     if (options.model) this.attach(options.model);
@@ -99,8 +95,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
   get probes(): Readonly<Record<string, number>> { return this.latestProbes; }
   get skipped(): number { return this.skippedCount; }
   get rollbacks(): readonly RollbackEvent[] { return this.rollback?.events ?? []; }
-  get problem(): GradguardError | undefined { return this.policy.problem; }
   get replays(): readonly NonFiniteReplay[] { return this.replayer?.events ?? []; }
+  get problem(): GradguardError | undefined { return this.policy.problem; }
   get transformState(): TransformState | undefined { return this.state; }
   override get iterations(): number { return this.inner.iterations; }
 
@@ -108,7 +104,12 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.layerMap = mapVariablesToLayers(model);
     this.monitor?.describeModel?.(describeLayers(this.layerMap)); // the detectors name problems by layer kind
     this.model = model;
-    this.meter = createGradientMeter({ model: this.layerMap, kernel: this.kernel });
+    this.meter = this.makeMeter(this.layerMap);
+  }
+
+  private makeMeter(model: LayerMap | undefined): GradientMeter {
+    const histogram = this.schedule.histogramBins;
+    return createGradientMeter({ kernel: this.kernel, ...(model ? { model } : {}), ...(histogram ? { histogram } : {}) });
   }
 
   onStep(listener: (stats: StepStatistics) => void): () => void {
@@ -150,14 +151,14 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     if (this.policy.halt()) return;
     const step = this.stepCount;
     const params = variablesOf(grads);
-    const measure = step % this.statsEvery === 0;
+    const measure = this.schedule.measures(step);
     // On host backends the statistics pass also gives the transforms their facts, so it runs on every transformed
     // step; on device backends only measured steps pay for it.
     const kernel = this.meter.kernel;
     const readback = measure || (this.transform && kernel === 'host') ? createReadback(kernel) : undefined;
     this.rollback?.beforeApply(step, params, readback);
-    const weights = measure && weightsDue(step / this.statsEvery, this.weightsEvery, this.latestStats, this.monitor);
-    const measured = readback ? this.meter.measure(grads, readback, 'gradients', { weights }) : undefined;
+    const extras = measure ? this.schedule.extras(step, this.latestStats, this.monitor) : undefined;
+    const measured = readback ? this.meter.measure(grads, readback, 'gradients', { weights: extras?.weights ?? false, histogram: extras?.histogram ?? false }) : undefined;
     let learningRate = readLearningRate(this.inner);
     if (this.control) {
       this.baseRate ??= learningRate!;
@@ -165,9 +166,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
       if (lr !== learningRate) setLearningRate(this.inner, lr);
       learningRate = lr;
     }
-    const spectra = measure && this.recurrent && this.layerMap && (step / this.statsEvery) % this.recurrent.every === 0
-      ? recurrentSpectraOnDevice(this.layerMap, this.recurrent.squarings !== undefined ? { squarings: this.recurrent.squarings } : {})
-      : undefined;
+    const { squarings } = this.schedule;
+    const spectra = extras?.spectra && this.layerMap ? recurrentSpectraOnDevice(this.layerMap, squarings !== undefined ? { squarings } : {}) : undefined;
     if (spectra) readback!.add('recurrent', spectra.tensor);
     let out = grads;
     let mask: tf.Tensor | boolean | undefined;
@@ -180,30 +180,16 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
         [out, this.state] = this.transform.update(grads, this.state, params, context);
         mask = this.transform.shouldApply?.(this.state);
       }
-      let post: Pending['post'];
-      if (measure && out !== grads) {
-        // The transformed norm: from the facts the stages derived (host), else one sum on the device, in the readback.
-        const outs = Object.values(out);
-        if (outs.every((g) => context.facts(g) !== undefined)) post = outs.reduce((sq, g) => sq + context.facts(g)!.sq, 0);
-        else {
-          readback!.add('post', tf.tidy(() => (outs.length === 0 ? tf.scalar(0) : tf.addN(outs.map((g) => tf.sum(tf.square(g)))))));
-          post = 'read';
-        }
-      }
-      if (mask !== false) this.apply(out, params, mask, learningRate);
+      const post = measure ? postNormSq(out, grads, context, readback!) : undefined;
+      if (mask !== false) applyStep(this.inner, out, params, mask, () => this.transform?.afterApply?.(params, this.state!, { learningRate }));
       this.stepCount++;
       if (!measure || !readback || !measured) {
         readback?.dispose();
         return;
       }
       this.rollback?.afterApply(step, params, readback);
-      if (loss) readback.borrow('loss', loss); // read (host) or concatenated (device) below, within this step
-      if (typeof mask === 'object') readback.add('applied', tf.cast(mask, 'float32'));
       const probeMap = this.transform?.probe?.(this.state!) ?? {};
-      for (const [k, v] of Object.entries(probeMap)) {
-        if (typeof v === 'number') readback.set(`probe:${k}`, [v]);
-        else readback.borrow(`probe:${k}`, v);
-      }
+      registerStepValues(readback, loss, mask, probeMap);
       const pending: Pending = {
         step, measured, spectra, post,
         applied: typeof mask === 'object' ? 'read' : mask !== false,
@@ -218,16 +204,6 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     } finally {
       if (out !== grads) disposeNew(out, grads);
     }
-  }
-
-  private apply(out: TensorMap, params: TensorMap, mask: tf.Tensor | boolean | undefined, learningRate: number | undefined): void {
-    const commit = (): void => {
-      this.inner.applyGradients(out);
-      this.transform?.afterApply?.(params, this.state!, { learningRate });
-    };
-    // A mask decided on the device gates the update on the device; on host backends nothing is snapshotted.
-    if (typeof mask === 'object') applyGated(mask, [...(Object.values(params) as tf.Variable[]), ...optimizerSlots(this.inner)], commit);
-    else commit();
   }
 
   private enqueue(pending: Pending, read: Promise<ReadValues>): void {

@@ -54,3 +54,17 @@ export function applyGated(ok: tf.Tensor, variables: Iterable<tf.Variable>, appl
     disposeSnapshot(before);
   }
 }
+
+/**
+ * Applies one step's (transformed) gradients with `inner`, then runs `afterApply` (decoupled decay and the like). A
+ * mask decided on the device gates the update on the device (`applyGated` over the step's weights and the optimizer's
+ * slots); `undefined` or `true` applies as is — on host backends a skip is simply not calling this.
+ */
+export function applyStep(inner: tf.Optimizer, out: tf.NamedTensorMap, params: tf.NamedTensorMap, mask: tf.Tensor | boolean | undefined, afterApply: () => void): void {
+  const commit = (): void => {
+    inner.applyGradients(out);
+    afterApply();
+  };
+  if (typeof mask === 'object') applyGated(mask, [...(Object.values(params) as tf.Variable[]), ...optimizerSlots(inner)], commit);
+  else commit();
+}

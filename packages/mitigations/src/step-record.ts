@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { MeasuredGradients, Monitor, PendingSpectra, ReadValues, StepStatistics } from '@gradguard/core';
+import type { MeasuredGradients, PendingSpectra, ReadValues, StepReadback, StepStatistics } from '@gradguard/core';
 import type { NamedTensor } from './guard-types';
-import type { TensorMap } from './transformation';
+import type { StepContext, TensorMap } from './transformation';
 
 /** What a measured step leaves for `settle`, besides its read-back values. */
 export interface Pending {
@@ -14,21 +14,6 @@ export interface Pending {
   readonly applied: boolean | 'read';
   readonly probes: readonly string[];
   readonly learningRate: number | undefined;
-}
-
-/** Measured steps that always measure the weights: the first steps set each layer's baseline for the growth rule. */
-const WEIGHTS_FROM_START = 10;
-
-/**
- * Whether the measured step at `index` (its count among measured steps) measures the weights too: the first
- * WEIGHTS_FROM_START, every `every`-th, the one after a step whose gradients or loss were not finite (are the weights
- * still finite?), and every one while a critical problem is active (a warning — a norm sustained above 10, a
- * spike — keeps the cadence: deep nets train for thousands of steps with those, and the weight rule still sees them).
- */
-export function weightsDue(index: number, every: number, last: StepStatistics | undefined, monitor: Monitor | undefined): boolean {
-  if (index < WEIGHTS_FROM_START || index % every === 0) return true;
-  if (last && (last.nonFinite > 0 || (last.loss !== undefined && !Number.isFinite(last.loss)))) return true;
-  return monitor !== undefined && monitor.active.some((d) => d.severity === 'critical');
 }
 
 /** A measured step's statistics from its read-back values: each participant's values under its own key. */
@@ -76,3 +61,25 @@ export function variablesOf(grads: TensorMap): TensorMap {
   return params;
 }
 
+
+/**
+ * Σ of the transformed gradients' squares for the step record: from the facts the stages derived (host), else one sum
+ * on the device registered in the readback ('read'); undefined when nothing was transformed.
+ */
+export function postNormSq(out: TensorMap, grads: TensorMap, context: StepContext, readback: StepReadback): Pending['post'] {
+  if (out === grads) return undefined;
+  const outs = Object.values(out);
+  if (outs.every((g) => context.facts(g) !== undefined)) return outs.reduce((sq, g) => sq + context.facts(g)!.sq, 0);
+  readback.add('post', tf.tidy(() => (outs.length === 0 ? tf.scalar(0) : tf.addN(outs.map((g) => tf.sum(tf.square(g)))))));
+  return 'read';
+}
+
+/** Registers the step's own values in its readback — the loss, the device skip mask, the transform's probes. */
+export function registerStepValues(readback: StepReadback, loss: tf.Scalar | undefined, mask: tf.Tensor | boolean | undefined, probes: Record<string, number | tf.Tensor>): void {
+  if (loss) readback.borrow('loss', loss); // read (host) or concatenated (device), within this step
+  if (typeof mask === 'object') readback.add('applied', tf.cast(mask, 'float32'));
+  for (const [k, v] of Object.entries(probes)) {
+    if (typeof v === 'number') readback.set(`probe:${k}`, [v]);
+    else readback.borrow(`probe:${k}`, v);
+  }
+}
