@@ -48,6 +48,18 @@ describe('detectClipStarvation (Megatron-LM #5394)', () => {
     expect(broken.observe(clipped(39))[0]!.evidence.since).toBe(20);
   });
 
+  it('one noisy step at 79 % inside a run of 99 %s does not restart it; a run averaging under 80 % is not reported', () => {
+    const d = detectClipStarvation();
+    // embedding 5.82: share 33.9 / 42.9 = 0.790 on step 10; every other step 0.990 → mean 0.980 at step 19.
+    for (let i = 0; i < 19; i++) expect(d.observe(clipped(i, i === 10 ? 5.82 : 30, i === 10 ? 0.3 : 1))).toEqual([]);
+    const [f] = d.observe(clipped(19));
+    expect(f!.evidence.minShare).toBeCloseTo(5.82 ** 2 / (5.82 ** 2 + 9), 10);
+    expect(f!.evidence.meanShare).toBeCloseTo((19 * 900 / 909 + 5.82 ** 2 / (5.82 ** 2 + 9)) / 20, 10);
+    const weak = detectClipStarvation();
+    // embedding 4: share 16 / 25 = 0.64 > 0.5 every step, scale 0.3 / 5 = 0.06: a run, but its mean is under 0.8.
+    for (let i = 0; i < 40; i++) expect(weak.observe(clipped(i, 4, 0.3))).toEqual([]);
+  });
+
   it('falls back to layers when no variables were measured (a step read from a run log)', () => {
     const d = detectClipStarvation({ patience: 2 });
     const fromLog = (i: number) => ({ ...clipped(i), variables: [] });
