@@ -1,4 +1,4 @@
-import type { DiagnosisRecord, HeaderRecord, Severity, StepRecord } from '@gradguard/core/run-log';
+import type { DiagnosisRecord, HeaderRecord, Severity, StepRecord } from '@gradguard/core/run-log/encode';
 import { clipBoundOf } from './clip-bound';
 import { type LayerBars, type LayerHeatmap, firstDiagnosisBars, layerHeatmap } from './layer-grid';
 import { DISPLAY_LIMITS, truncateText } from './limits';

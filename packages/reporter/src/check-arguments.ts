@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type RunLogRecord, checkNumber, describeValue } from '@gradguard/core/run-log';
+import { InvalidArgumentError, type RunLogRecord, checkNumber, describeValue } from '@gradguard/core/run-log/encode';
 import type { RunSink } from './sink';
 
 /**

@@ -1,4 +1,4 @@
-import type { HeaderRecord, StepRecord } from '@gradguard/core/run-log';
+import type { HeaderRecord, StepRecord } from '@gradguard/core/run-log/encode';
 
 /** The config keys a run's clip bound may be recorded under (the CLI's flag, the demo's setting). */
 const BOUND_KEYS = ['clipGlobalNorm', 'maxNorm'] as const;

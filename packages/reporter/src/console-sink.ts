@@ -1,6 +1,6 @@
 import { styleText } from 'node:util';
 import cliProgress from 'cli-progress';
-import type { DiagnosisRecord, EndRecord, HeaderRecord, StepRecord } from '@gradguard/core/run-log';
+import type { DiagnosisRecord, EndRecord, HeaderRecord, StepRecord } from '@gradguard/core/run-log/encode';
 import { escapeControlChars as esc, formatNumber as fmt, table } from './format';
 import { checkRecord } from './check-arguments';
 import type { RunSink } from './sink';

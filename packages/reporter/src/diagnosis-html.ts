@@ -1,4 +1,4 @@
-import type { DiagnosisRecord } from '@gradguard/core/run-log';
+import type { DiagnosisRecord } from '@gradguard/core/run-log/encode';
 import { escapeHtml as esc } from './html';
 import { DISPLAY_LIMITS, truncateText } from './limits';
 

@@ -1,4 +1,4 @@
-import { formatNumber } from '@gradguard/core/run-log';
+import { formatNumber } from '@gradguard/core/run-log/encode';
 
 export { formatNumber };
 

@@ -1,4 +1,4 @@
-import type { RunLog } from '@gradguard/core/run-log';
+import type { RunLog } from '@gradguard/core/run-log/encode';
 import { chartData } from './chart-data';
 import { diagnosesHtml } from './diagnosis-html';
 import { escapeHtml as esc } from './html';

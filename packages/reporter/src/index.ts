@@ -1,4 +1,4 @@
-// Universal entry (browser-safe, no tfjs, no Node built-ins). Node-only sinks live in `@gradguard/reporter/node`.
+// Universal entry (browser-safe, no tfjs, no zod, no Node built-ins). Node-only sinks live in `@gradguard/reporter/node`.
 export { createRecorder } from './recorder';
 export type { Recorder, RecorderOptions, Watchable } from './recorder';
 export { createJsonlSink } from './jsonl';
@@ -22,17 +22,8 @@ export { diagnosisHtml, diagnosesHtml } from './diagnosis-html';
 export { escapeHtml } from './html';
 export { summarizeRun, summaryRows, findDivergence } from './summary';
 export type { RunSummary, RunDivergence } from './summary';
-export {
-  TENSORBOARD_FILE_VERSION,
-  encodeTensorBoardEvent,
-  encodeTfRecord,
-  maskedCrc32c,
-  histogramOf,
-  stepToTensorBoardEvent,
-  fileVersionEvent,
-  wallTimeOf,
-} from './tensorboard';
-export type { TensorBoardEvent, TensorBoardValue, TensorBoardHistogram } from './tensorboard';
+// The TensorBoard encoder (protobufjs, ~100 KB minified) is exported from `@gradguard/reporter/tensorboard`, and this
+// entry imports only core's validator-free `run-log/encode`: a page that records a run carries neither it nor zod.
 export { createMemorySink } from './memory-sink';
 export type { MemorySink } from './memory-sink';
 export { toStepStatistics } from './step-statistics';

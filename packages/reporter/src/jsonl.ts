@@ -1,4 +1,4 @@
-import { type RunLogRecord, encodeRunLogRecord } from '@gradguard/core/run-log';
+import { type RunLogRecord, encodeRunLogRecord } from '@gradguard/core/run-log/encode';
 import { checkFunction, checkRecord } from './check-arguments';
 import type { RunSink } from './sink';
 

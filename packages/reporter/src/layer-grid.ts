@@ -1,4 +1,4 @@
-import type { Severity, StepRecord } from '@gradguard/core/run-log';
+import type { Severity, StepRecord } from '@gradguard/core/run-log/encode';
 import type { ChartableRun } from './chart-data';
 import { DISPLAY_LIMITS, truncateText } from './limits';
 

@@ -1,4 +1,4 @@
-import type { DiagnosisRecord, HeaderRecord, RunLog, StepRecord } from '@gradguard/core/run-log';
+import type { DiagnosisRecord, HeaderRecord, RunLog, StepRecord } from '@gradguard/core/run-log/encode';
 import { checkRecord } from './check-arguments';
 import type { RunSink } from './sink';
 

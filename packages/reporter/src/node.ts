@@ -2,7 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync,
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { type RunLog, RunLogError, checkNumber } from '@gradguard/core/run-log';
+import { type RunLog, RunLogError, checkNumber } from '@gradguard/core/run-log/encode';
 import { type ChartAssets, type HtmlReportOptions, renderHtmlReport } from './html-report';
 import { createJsonlSink } from './jsonl';
 import { checkRecord } from './check-arguments';

@@ -1,6 +1,6 @@
-import type { Diagnosis, EndRecord, StepStatistics } from '@gradguard/core/run-log';
+import type { Diagnosis, EndRecord, StepStatistics } from '@gradguard/core/run-log/encode';
 import { type ModelSummary, type SummarizableModel, makeHeader, summarizeModel, toDiagnosisRecord, toStepRecord } from './records';
-import { InvalidArgumentError, checkOptions, describeValue } from '@gradguard/core/run-log';
+import { InvalidArgumentError, checkOptions, describeValue } from '@gradguard/core/run-log/encode';
 import { checkConfig, checkFunction, checkSink } from './check-arguments';
 import type { RunSink } from './sink';
 

@@ -5,7 +5,7 @@ import {
   RUN_LOG_VERSION,
   type StepRecord,
   type StepStatistics,
-} from '@gradguard/core/run-log';
+} from '@gradguard/core/run-log/encode';
 import { checkConfig } from './check-arguments';
 
 /** The parts of a tfjs LayersModel a summary reads (structural: the reporter never loads tfjs). */

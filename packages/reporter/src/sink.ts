@@ -1,4 +1,4 @@
-import type { DiagnosisRecord, EndRecord, HeaderRecord, StepRecord } from '@gradguard/core/run-log';
+import type { DiagnosisRecord, EndRecord, HeaderRecord, StepRecord } from '@gradguard/core/run-log/encode';
 
 /**
  * A destination for a run: the console, a JSONL file, an HTML report, TensorBoard. A recorder calls `header` once,

@@ -1,4 +1,4 @@
-import type { StepRecord, StepStatistics } from '@gradguard/core/run-log';
+import type { StepRecord, StepStatistics } from '@gradguard/core/run-log/encode';
 
 /**
  * A saved step back in the form detectors observe, to re-run them over a run log. The log keeps per-layer statistics,

@@ -1,4 +1,4 @@
-import { type RunLog, type StepRecord, formatNumber as fmt } from '@gradguard/core/run-log';
+import { type RunLog, type StepRecord, formatNumber as fmt } from '@gradguard/core/run-log/encode';
 import { checkRunLog, checkTolerance } from './check-arguments';
 import { clipBoundOf } from './clip-bound';
 import { DISPLAY_LIMITS, truncateText } from './limits';

@@ -1,6 +1,6 @@
 import CRC32C from 'crc-32/crc32c.js';
 import protobuf from 'protobufjs/light.js';
-import type { HeaderRecord, StepRecord } from '@gradguard/core/run-log';
+import type { HeaderRecord, StepRecord } from '@gradguard/core/run-log/encode';
 
 /**
  * The four TensorFlow messages an event file needs, with field numbers exactly as in TensorFlow's
