@@ -1,11 +1,12 @@
 // The page the browser test loads (bundled with esbuild): exposes the adapter and the shared backend contract to the
 // test, which drives Chromium through playwright-core and compares the numbers in Node.
 import * as tf from '@tensorflow/tfjs';
-import { gradientStats } from '@gradguard/core';
+import { TENSOR_STATS_KERNEL, createGradientMeter, createReadback, gradientStats, hasTensorStatsKernel } from '@gradguard/core';
 import { chain, clipByGlobalNorm, guard, skipNonFinite } from '@gradguard/mitigations';
 import { contractGradients, statsContractMismatches } from '@gradguard/vitest-config/stats-contract';
 import { runBackendContract } from '@gradguard/vitest-config/backend-contract';
 import { type WebBackendChoice, type WebBackendReport, useWebGpuBackend } from './use-webgpu-backend';
+import { registerStatsKernels } from './stats-kernels';
 
 /** The report without `error` objects, which do not survive structured cloning to the test. */
 function plain(report: WebBackendReport) {
@@ -48,6 +49,118 @@ const api = {
       tf.dispose(Object.values(grads));
       return { backend: report.backend, mismatches: statsContractMismatches(s.variables), leaked: tf.memory().numTensors - before };
     } finally {
+      await tf.setBackend('cpu');
+    }
+  },
+  /**
+   * The one-program statistics kernel against core's fused-op fallback on the same backend: the contract on each, the
+   * programs each dispatches per measured step (counted at the backend's program entry point) and the tfjs kernels
+   * (`tf.profile`) on a 12-variable dense model with its weights, their agreement, and tensors left after 40 steps.
+   */
+  async statsProgram(backend: WebBackendChoice) {
+    const report = await useWebGpuBackend({ backend, cpuForward: false });
+    const be = tf.backend() as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const entry = backend === 'webgpu' ? 'runWebGPUProgram' : 'runWebGLProgram';
+    const original = be[entry]!;
+    let programs = 0;
+    be[entry] = function (this: unknown, ...args: unknown[]) {
+      programs++;
+      return original.apply(this, args);
+    };
+    const variables: tf.Variable[] = [];
+    try {
+      const shapes = [[6, 64], [64], [64, 64], [64], [64, 64], [64], [64, 64], [64], [64, 64], [64], [64, 10], [10]];
+      shapes.forEach((s, i) => variables.push(tf.variable(tf.randomNormal(s, 0, 0.2, 'float32', i + 1), true, `sp_${backend}_${i}`)));
+      const x = tf.randomNormal([32, 6], 0, 1, 'float32', 99);
+      const lossFn = () => {
+        let h: tf.Tensor = x;
+        for (let l = 0; l < 6; l++) {
+          h = tf.add(tf.matMul(h, variables[2 * l]!), variables[2 * l + 1]!);
+          if (l < 5) h = tf.relu(h);
+        }
+        return tf.mean(tf.square(h)) as tf.Scalar;
+      };
+      const measure = async (kernel: 'program' | 'fallback', grads: tf.NamedTensorMap) => {
+        if (kernel === 'fallback') tf.unregisterKernel(TENSOR_STATS_KERNEL, report.backend);
+        try {
+          const meter = createGradientMeter({ weights: true });
+          const readback = createReadback('device');
+          programs = 0;
+          let pending: ReturnType<typeof meter.measure> | undefined;
+          const profile = await tf.profile(() => {
+            pending = meter.measure(grads, readback);
+          });
+          const dispatched = programs;
+          const stats = pending!.decode(await readback.read());
+          readback.dispose();
+          return { stats, programs: dispatched, kernels: profile.kernels.length, kernelNames: profile.kernelNames };
+        } finally {
+          if (kernel === 'fallback') registerStatsKernels();
+        }
+      };
+      const { grads, value } = tf.variableGrads(lossFn);
+      value.dispose();
+      // Inputs: every gradient and its weight. WebGPU: 7 per dispatch. WebGL: 16 per program, a concat when there are
+      // several (2 programs), and one unpack per packed input (matMul's gradients are packed textures).
+      const inputs = [...Object.values(grads), ...variables];
+      const texData = (tf.backend() as unknown as { texData?: { get(id: unknown): { isPacked?: boolean } } }).texData;
+      const packed = backend === 'webgl' ? inputs.filter((t) => texData?.get(t.dataId).isPacked).length : 0;
+      const expectedPrograms = backend === 'webgpu' ? Math.ceil(inputs.length / 7) : Math.ceil(inputs.length / 16) + 2 + packed;
+      const program = await measure('program', grads);
+      const fallback = await measure('fallback', grads);
+      const disagreements: string[] = [];
+      program.stats.variables.forEach((v, i) => {
+        const f = fallback.stats.variables[i]!;
+        for (const k of ['norm', 'maxAbs', 'weightNorm'] as const) {
+          const a = v[k]!;
+          const b = f[k]!;
+          if (!(Math.abs(a - b) <= 1e-6 * Math.abs(b))) disagreements.push(`${v.name}.${k}: ${a} vs ${f[k]}`);
+        }
+        if (v.zeros !== f.zeros || v.nonFinite !== f.nonFinite) disagreements.push(`${v.name}: counts ${v.zeros}/${v.nonFinite} vs ${f.zeros}/${f.nonFinite}`);
+      });
+      tf.dispose(Object.values(grads));
+      // The contract on both paths.
+      const contract = async (kernel: 'program' | 'fallback') => {
+        if (kernel === 'fallback') tf.unregisterKernel(TENSOR_STATS_KERNEL, report.backend);
+        try {
+          const g = contractGradients(tf);
+          const s = await gradientStats(g, { weights: false });
+          tf.dispose(Object.values(g));
+          return statsContractMismatches(s.variables);
+        } finally {
+          if (kernel === 'fallback') registerStatsKernels();
+        }
+      };
+      const mismatches = { program: await contract('program'), fallback: await contract('fallback') };
+      // Many steps through the program path: nothing left behind.
+      const before = tf.memory().numTensors;
+      const meter = createGradientMeter({ weights: true });
+      for (let step = 0; step < 40; step++) {
+        const { grads: g, value: v } = tf.variableGrads(lossFn);
+        const readback = createReadback('device');
+        const m = meter.measure(g, readback);
+        tf.dispose([v, ...Object.values(g)]);
+        m.decode(await readback.read());
+        readback.dispose();
+      }
+      const leaked = tf.memory().numTensors - before;
+      x.dispose();
+      return {
+        backend: report.backend,
+        registered: hasTensorStatsKernel(report.backend),
+        expectedPrograms,
+        packed,
+        variables: shapes.length,
+        program: { programs: program.programs, kernels: program.kernels, kernelNames: program.kernelNames },
+        fallback: { programs: fallback.programs, kernels: fallback.kernels },
+        globalNorm: [program.stats.globalNorm, fallback.stats.globalNorm],
+        disagreements,
+        mismatches,
+        leaked,
+      };
+    } finally {
+      delete be[entry];
+      tf.dispose(variables);
       await tf.setBackend('cpu');
     }
   },

@@ -111,6 +111,24 @@ describe('Chromium with --enable-unsafe-webgpu (SwiftShader)', () => {
     expect(r).toEqual({ backend, mismatches: [], leaked: 0 });
   });
 
+  // SwiftShader is not a speed reference: what this measures is how many programs a measured step dispatches.
+  it.each(['webgpu', 'webgl'] as const)('%s: statistics take the one-program kernel (few programs, the contract, equal to the fused graph, leak-free)', async (backend) => {
+    const r = await call('statsProgram', backend);
+    console.info(
+      `${backend} statistics, ${r.variables} variables + their weights: program kernel ${r.program.programs} programs (bound ${r.expectedPrograms}, ${r.packed} packed inputs) ` +
+        `(${r.program.kernelNames.join(', ')}); fused-op fallback ${r.fallback.programs} programs from ${r.fallback.kernels} tfjs kernels; ` +
+        `global norm ${r.globalNorm.join(' vs ')}`,
+    );
+    expect(r.backend).toBe(backend);
+    expect(r.registered).toBe(true);
+    expect(r.mismatches).toEqual({ program: [], fallback: [] });
+    expect(r.disagreements).toEqual([]);
+    expect(r.leaked).toBe(0);
+    expect(r.program.kernelNames).toEqual(['GradguardTensorStats']);
+    expect(r.program.programs).toBeLessThanOrEqual(r.expectedPrograms);
+    expect(r.fallback.programs).toBeGreaterThan(5 * r.program.programs);
+  });
+
   it.each(['webgpu', 'webgl'] as const)('%s: skipNonFinite gated on the device is an exact skip for Adam', async (backend) => {
     const r = await call('exactSkip', backend);
     expect(r.backend).toBe(backend);

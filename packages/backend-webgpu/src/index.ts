@@ -1,4 +1,5 @@
 export { useWebGpuBackend, WEB_BACKEND_CHOICES, WEB_BACKEND_PACKAGES } from './use-webgpu-backend';
+export { registerStatsKernels, webGlTensorStats, webGpuTensorStats } from './stats-kernels';
 export type {
   BackendLoader,
   SkippedWebBackend,

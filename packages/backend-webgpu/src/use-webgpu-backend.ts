@@ -1,6 +1,7 @@
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs-core';
 import { GradguardError, InvalidArgumentError, describeValue, activateRegisteredBackend, errorSummary } from '@gradguard/core';
+import { registerStatsKernels } from './stats-kernels';
 
 /** Backends `useWebGpuBackend` can activate; `'auto'` takes the best one available. */
 export type WebBackendChoice = 'auto' | 'webgpu' | 'webgl' | 'wasm' | 'cpu';
@@ -40,6 +41,12 @@ export interface UseWebGpuBackendOptions {
    * ops on the CPU; set false to run every kernel on the GPU (what tests want). Default: leave tfjs's default.
    */
   readonly cpuForward?: boolean;
+  /**
+   * Registers gradguard's one-program statistics kernels (`registerStatsKernels`) when webgpu or webgl is activated, so
+   * every variable's gradient statistics take 1–2 dispatches instead of ~16 stock kernels per variable shape. Default
+   * true; false registers nothing (kernels registered earlier stay; `tf.unregisterKernel` removes them).
+   */
+  readonly statsKernels?: boolean;
 }
 
 /** What the WebGPU adapter says about itself (`GPUAdapter.info`). */
@@ -219,6 +226,7 @@ export async function useWebGpuBackend(options: UseWebGpuBackendOptions = {}): P
       skip('init-failed', `${packageName} loaded but the '${backend}' backend failed to start: ${result.detail}.`, result.error);
       continue;
     }
+    if ((backend === 'webgpu' || backend === 'webgl') && options.statsKernels !== false) registerStatsKernels();
     const notes: string[] = [];
     if (backend === 'webgl' && tf.backend().floatPrecision() === 16) {
       notes.push(

@@ -3,6 +3,7 @@ import { InvalidArgumentError, checkNumber, checkOptions, describeValue } from '
 import { type HostView, hostViewOf } from './host-buffers';
 import { type LayerLike, type LayerMap, layerOrder, mapVariablesToLayers } from './layer-map';
 import { type ReadValues, type StepReadback, createReadback } from './readback';
+import { decodeTensorStats, hasTensorStatsKernel, runTensorStatsKernel } from './stats-kernel';
 import type { GradientStatistics, LayerStatistics, VariableStatistics } from './run-log/statistics';
 
 /** Device layout, per variable, in order: Σ(g / max|g|)², count finite, count zero, then Σw² and Σu² when measured, then max|g|. */
@@ -398,6 +399,48 @@ function deviceKernel(grads: tf.NamedTensorMap, r: Resolved): { tensor: tf.Tenso
   };
 }
 
+/**
+ * The device statistics of a step: the backend's registered statistics kernel (`TENSOR_STATS_KERNEL`, one custom
+ * program for every gradient, weight and update tensor: see stats-kernel.ts) where the active backend has one, else the
+ * fused graph above. Steps that ask for histograms take the fused graph, which bins them.
+ */
+function deviceStats(grads: tf.NamedTensorMap, r: Resolved): { tensor: tf.Tensor1D; decode(values: ArrayLike<number>): Raw } {
+  if (r.edges || !hasTensorStatsKernel()) return deviceKernel(grads, r);
+  const { plan } = r;
+  const { names } = plan;
+  const n = names.length;
+  // Input slot of each variable's gradient, weight and update (-1: none); empty variables are not sent.
+  const slots = new Int32Array(n * 3).fill(-1);
+  const inputs: tf.Tensor[] = [];
+  for (const i of plan.order) {
+    slots[i * 3] = inputs.push(grads[names[i]!]!) - 1;
+    const w = r.weights[i];
+    if (w !== undefined) slots[i * 3 + 1] = inputs.push(w) - 1;
+    if (r.updates) slots[i * 3 + 2] = inputs.push(r.updates[i]!) - 1;
+  }
+  const tensor = inputs.length === 0 ? tf.zeros([0]) as tf.Tensor1D : tf.tidy(() => runTensorStatsKernel(inputs.map(asFloat)));
+  return {
+    tensor,
+    decode(values) {
+      const rows = new Float64Array(n * FIELDS);
+      for (let i = 0; i < n; i++) {
+        const o = i * FIELDS;
+        rows[o + F_W] = Number.NaN;
+        rows[o + F_U] = r.updates && plan.sizes[i] === 0 ? 0 : Number.NaN;
+        if (slots[i * 3]! < 0) continue;
+        const g = decodeTensorStats(values, slots[i * 3]!);
+        rows[o + F_SQ] = g.sumSquares;
+        rows[o + F_BAD] = g.nonFinite;
+        rows[o + F_ZERO] = g.zeros;
+        rows[o + F_MAXSQ] = g.maxSquare;
+        if (slots[i * 3 + 1]! >= 0) rows[o + F_W] = decodeTensorStats(values, slots[i * 3 + 1]!).sumSquares;
+        if (slots[i * 3 + 2]! >= 0) rows[o + F_U] = decodeTensorStats(values, slots[i * 3 + 2]!).sumSquares;
+      }
+      return { rows, histograms: undefined };
+    },
+  };
+}
+
 /** Turns the kernels' raw numbers into statistics: norms, the NaN/Infinity rules, layer pools, histograms. */
 function assemble(raw: Raw, r: Resolved, layerMap: LayerMap | undefined): GradientStatistics {
   const { plan, edges } = r;
@@ -605,7 +648,7 @@ export function createGradientMeter(options: GradientMeterOptions = {}): Gradien
         const stats = assemble(raw, resolved, layerMap);
         return { kernel: 'host', facts, decode: () => stats };
       }
-      const pending = deviceKernel(grads, resolved);
+      const pending = deviceStats(grads, resolved);
       readback.add(key, pending.tensor);
       return {
         kernel: 'device',
@@ -664,7 +707,7 @@ export function gradientStatsOnDevice(grads: tf.NamedTensorMap, options: Gradien
   const edges = options.histogram ? histogramEdges(where, options.histogram) : undefined;
   const names = Object.keys(grads);
   const resolved = resolve(where, grads, makePlan(planKey(names, grads), grads, layerMap), options, edges);
-  const pending = deviceKernel(grads, resolved);
+  const pending = deviceStats(grads, resolved);
   return { tensor: pending.tensor, decode: (values) => assemble(pending.decode(values), resolved, layerMap) };
 }
 

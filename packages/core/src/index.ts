@@ -10,6 +10,16 @@ export type {
   TensorFacts,
 } from './gradient-stats';
 export { createReadback } from './readback';
+export {
+  TENSOR_STATS_KERNEL,
+  TENSOR_STATS_FIELDS,
+  TENSOR_STATS_LAYOUT,
+  decodeTensorStats,
+  hasTensorStatsKernel,
+  runTensorStatsKernel,
+  tensorStatsReference,
+} from './stats-kernel';
+export type { DecodedTensorStats } from './stats-kernel';
 export type { ReadValues, StepReadback } from './readback';
 export { hostViewOf } from './host-buffers';
 export type { HostView } from './host-buffers';
