@@ -1,8 +1,9 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  // The worker is an entry of its own: `bench --workers N` forks it by file name (dist/bench-worker.js).
-  entry: { cli: 'src/cli.ts', 'bench-worker': 'src/bench-worker.ts', register: 'src/register.ts' },
+  // The worker is an entry of its own: `bench --workers N` forks it by file name (dist/bench-worker.js); so is the
+  // module-hooks file `gradguard run` registers by name (dist/tfjs-redirect-hooks.js).
+  entry: { cli: 'src/cli.ts', 'bench-worker': 'src/bench-worker.ts', register: 'src/register.ts', 'tfjs-redirect-hooks': 'src/run-script/tfjs-redirect-hooks.ts' },
   format: ['esm'],
   dts: false,
   clean: true,

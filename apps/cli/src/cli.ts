@@ -5,7 +5,8 @@ import { ACTIVATIONS, MODELS, OPTIMIZERS, TASKS } from './choices';
 import { registerRunScript } from './commands/run-script';
 import type { TrainOptions } from './commands/train';
 import { EXIT } from './errors';
-import { byteSize, intAtLeast, numberAtLeast, numberBetween, positiveNumber } from './options';
+import { MITIGATION_ORDER_HELP, addMitigationOptions } from './mitigation-options';
+import { byteSize, intAtLeast, positiveNumber } from './options';
 import type { LogReadFlags } from './read-log';
 
 // This file loads commander and plain lists only. Each command loads what it needs when it runs (`import()` inside its
@@ -35,7 +36,8 @@ Exit codes:
      training), a problem went unhandled, or a log or model shows a warning or critical problem
   2  usage or input error (a bad flag; a run log that is not a regular file or pipe, is over --max-log-bytes, or has a
      bad line without --salvage; an unreadable model)
-  3  train --strict: problems found and handled (for CI that fails on any warning)
+  3  train --strict, run --strict: problems found and handled (for CI that fails on any warning)
+  run: the script's own exit code; with --strict a script that exits 0 gets the verdict above (1, 3 or 0)
 
 Examples:
   $ gradguard demo                                   # unguarded vs clipped SimpleRNN, side by side
@@ -62,7 +64,7 @@ program
     process.exitCode = await demo({ out: opts.out, seed: opts.seed, epochs: opts.epochs, json: !!opts.json, quiet: !!opts.quiet }, backend);
   });
 
-program
+const trainCommand = program
   .command('train')
   .description('Train a model on a task with any optimizer and mitigation, watching every step; write logs and reports.')
   .addOption(new Option('--model <name>', 'model').choices([...MODELS]).default('simple-rnn'))
@@ -78,19 +80,8 @@ program
   .option('--steps <n>', 'stop after this many optimizer steps (overrides --epochs)', intAtLeast(1))
   .option('--batch <n>', 'batch size', intAtLeast(1), 32)
   .addOption(new Option('--optimizer <name>', 'optimizer').choices([...OPTIMIZERS]).default('sgd'))
-  .option('--lr <rate>', 'learning rate', positiveNumber, 0.01)
-  .option('--clip-global-norm <n>', 'mitigation: clipByGlobalNorm(n), the global L2 norm of all gradients', positiveNumber)
-  .option('--clip-norm <n>', 'mitigation: clipByNorm(n), each gradient tensor to L2 norm n', positiveNumber)
-  .option('--clip-value <v>', 'mitigation: clipByValue(v), each entry to [-v, v]', positiveNumber)
-  .option('--adaptive-clip <lambda>', 'mitigation: adaptiveGradClip(lambda), unit-wise ‖g‖/‖w‖ bound (AGC)', positiveNumber)
-  .option('--auto-clip [percentile]', 'mitigation: autoClip, clip to a percentile of past norms (default 10)', numberBetween(0, 100))
-  .option('--z-clip [z]', 'mitigation: zClip, clip norm spikes by z-score (default 2.5)', positiveNumber)
-  .option('--spike-clip [theta]', 'mitigation: spikeClip, clip coordinates with g² above theta (default 5000) × their running second moment', positiveNumber)
-  .option('--skip-non-finite', 'mitigation: skipNonFinite, skip updates with NaN/Infinity gradients')
-  .option('--weight-decay <rate>', 'mitigation: decoupledWeightDecay(rate), AdamW-style', numberAtLeast(0))
-  .option('--lr-backoff [factor]', 'mitigation: multiply the LR by factor (default 0.5) on each diagnosed explosion', numberBetween(0, 1))
-  .option('--lr-warmup <steps>', 'mitigation: linear learning-rate warm-up over this many steps', intAtLeast(1))
-  .option('--rollback', 'mitigation: restore the last good weights when training diverges, at a lower LR')
+  .option('--lr <rate>', 'learning rate', positiveNumber, 0.01);
+addMitigationOptions(trainCommand)
   .option('--no-stop', 'keep training after the loss turns NaN (default: stop, the weights are lost)')
   .option('--strict', 'exit 3, not 0, when problems were found and the mitigations held (for CI that fails on any warning)')
   .option('--seed <n>', 'seed for weights and data', intAtLeast(0), 1)
@@ -102,8 +93,7 @@ program
   .addHelpText(
     'after',
     `
-Mitigations combine in a fixed order: skip-non-finite → spike-clip → clip-value → clip-norm → adaptive-clip →
-z-clip → auto-clip → clip-global-norm → weight-decay; the learning-rate policies and rollback act in the optimizer.
+${MITIGATION_ORDER_HELP}
 Exit code 0 when healthy, and when problems were found but the mitigations held (the run completed with finite weights
 and loss; 3 with --strict); 1 when the run failed (non-finite, stopped, a mitigation gave up, a crash) or a problem
 was found in an unguarded run; 2 for a usage error.

@@ -2,7 +2,14 @@ import type { Command } from 'commander';
 import type { MitigationFlags } from './mitigation-flags';
 import { intAtLeast, numberAtLeast, numberBetween, positiveNumber } from './options';
 
-/** The mitigation flags (`train`'s set), for every command that guards training; commander only, no tfjs. */
+/** How the mitigation flags combine, for the help of every command that takes them. */
+export const MITIGATION_ORDER_HELP = `Mitigations combine in a fixed order: skip-non-finite → spike-clip → clip-value → clip-norm → adaptive-clip →
+z-clip → auto-clip → clip-global-norm → weight-decay; the learning-rate policies and rollback act in the optimizer.`;
+
+/**
+ * The mitigation flags, defined once for every command that guards training (`train`, `run`); commander only, no
+ * tfjs. `buildMitigations` turns the parsed flags into one chain.
+ */
 export function addMitigationOptions(command: Command): Command {
   return command
     .option('--clip-global-norm <n>', 'mitigation: clipByGlobalNorm(n), the global L2 norm of all gradients', positiveNumber)

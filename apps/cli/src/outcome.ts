@@ -15,7 +15,8 @@ export interface RunFacts {
   /** The run reached its last step (not stopped early, no mitigation gave up). */
   readonly completed: boolean;
   readonly weightsFinite: boolean;
-  readonly finalLoss: number;
+  /** The last step's loss; null when no step reported one (a custom loop that calls `applyGradients` itself). */
+  readonly finalLoss: number | null;
   /** The first step whose loss or gradients were non-finite, or null. */
   readonly firstNonFiniteStep: number | null;
   /** Any mitigation was on: a gradient transform, a learning-rate policy, or rollback. */
@@ -29,23 +30,52 @@ export interface RunFacts {
  * a handled run exits 3, so that CI that wants any warning to fail can, and can still tell it from a failure (1).
  */
 export function classifyRun(f: RunFacts, strict: boolean): { readonly outcome: RunOutcome; readonly code: number } {
-  const held = f.completed && f.weightsFinite && Number.isFinite(f.finalLoss);
-  if (!held) return { outcome: 'failed', code: EXIT.problems };
-  if (f.problems === 0 && f.firstNonFiniteStep === null) return { outcome: 'healthy', code: EXIT.healthy };
-  if (f.guarded) return { outcome: 'handled', code: strict ? EXIT.handled : EXIT.healthy };
-  return { outcome: 'unhandled', code: EXIT.problems };
+  const outcome = outcomeOf(f);
+  return { outcome, code: exitCodeOf(outcome, strict) };
 }
+
+function outcomeOf(f: RunFacts): RunOutcome {
+  const held = f.completed && f.weightsFinite && (f.finalLoss === null || Number.isFinite(f.finalLoss));
+  if (!held) return 'failed';
+  if (f.problems === 0 && f.firstNonFiniteStep === null) return 'healthy';
+  return f.guarded ? 'handled' : 'unhandled';
+}
+
+function exitCodeOf(outcome: RunOutcome, strict: boolean): number {
+  if (outcome === 'healthy') return EXIT.healthy;
+  if (outcome === 'handled') return strict ? EXIT.handled : EXIT.healthy;
+  return EXIT.problems;
+}
+
+const SEVERITY: readonly RunOutcome[] = ['healthy', 'handled', 'unhandled', 'failed'];
+
+/**
+ * The exit code of `gradguard run script.js`, from the script's own exit code and the outcomes of the runs it trained
+ * (one per optimizer). The script's code is never hidden: a non-zero one is always the exit code, and without `strict`
+ * the exit code is the script's whatever gradguard found (it only watches). With `strict`, a script that exits 0 gets
+ * the verdict of its worst run, as `train --strict` gives it: 1 failed or a problem unhandled, 3 problems found and
+ * handled by the mitigations, 0 healthy (or no training step seen).
+ */
+export function classifyScript(scriptCode: number, runs: readonly RunFacts[], strict: boolean): { readonly outcome: RunOutcome; readonly code: number } {
+  const outcome = runs.map(outcomeOf).reduce<RunOutcome>((a, b) => (SEVERITY.indexOf(b) > SEVERITY.indexOf(a) ? b : a), 'healthy');
+  return { outcome, code: scriptCode !== 0 || !strict ? scriptCode : exitCodeOf(outcome, true) };
+}
+
+const TEXT: Readonly<Record<RunOutcome, string>> = {
+  healthy: 'healthy: no problems found',
+  handled: 'problems found and handled: the mitigations held (finite weights, run completed)',
+  unhandled: 'problems found',
+  failed: 'run failed',
+};
 
 /** The last line of `train`'s summary for each outcome. */
 export function outcomeLine(outcome: RunOutcome, code: number): string {
-  switch (outcome) {
-    case 'healthy':
-      return 'healthy: no problems found';
-    case 'handled':
-      return `problems found and handled: the mitigations held (finite weights, run completed) (exit code ${code})`;
-    case 'unhandled':
-      return `problems found (exit code ${code})`;
-    case 'failed':
-      return `run failed (exit code ${code})`;
-  }
+  return outcome === 'healthy' ? TEXT.healthy : `${TEXT[outcome]} (exit code ${code})`;
+}
+
+/** The last line of `gradguard run`'s summary: the worst run's outcome, the exit code and where it came from. */
+export function scriptOutcomeLine(outcome: RunOutcome, scriptCode: number, code: number, strict: boolean): string {
+  const strictCode = exitCodeOf(outcome, true);
+  const why = scriptCode !== 0 || (!strict && strictCode === 0) ? "the script's own" : strict ? 'the --strict verdict' : `the script's own; --strict gives ${strictCode}`;
+  return `${TEXT[outcome]} (exit code ${code}: ${why})`;
 }

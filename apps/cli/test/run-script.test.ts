@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readRunLogFile } from '@gradguard/reporter/node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { classifyScript } from '../src/outcome';
 import { CLI, type CliResult } from './cli';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
@@ -13,17 +15,53 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-/** A fresh project directory holding `files`, whose node_modules resolves @tensorflow/tfjs (and gradguard) from the workspace. */
-function project(files: Record<string, string>, options: { tfjs?: boolean } = {}): string {
+/**
+ * A fresh project directory holding `files`. Its node_modules resolves @tensorflow/tfjs (and gradguard) from the
+ * workspace (`tfjs: 'link'`, the default), holds a copy of its own (`'copy'`), or has no tfjs (`false`).
+ */
+function project(files: Record<string, string>, options: { tfjs?: 'link' | 'copy' | false; tfjsCoreVersion?: string } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), 'gradguard-run-'));
   dirs.push(dir);
-  if (options.tfjs !== false) {
+  const tfjs = options.tfjs ?? 'link';
+  if (tfjs === 'link') {
     mkdirSync(join(dir, 'node_modules', '@tensorflow'), { recursive: true });
     symlinkSync(join(APP, 'node_modules', '@tensorflow', 'tfjs'), join(dir, 'node_modules', '@tensorflow', 'tfjs'));
     symlinkSync(APP, join(dir, 'node_modules', 'gradguard'));
+  } else if (tfjs === 'copy') {
+    copyTfjs(dir, options.tfjsCoreVersion);
   }
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
+}
+
+const TFJS_PACKAGES = ['tfjs', 'tfjs-core', 'tfjs-layers', 'tfjs-backend-cpu', 'tfjs-backend-webgl', 'tfjs-converter', 'tfjs-data'];
+
+/**
+ * A project's own TensorFlow.js, as `npm install @tensorflow/tfjs` leaves it: each @tensorflow package a real folder
+ * of its own under the project's node_modules (its package.json and the Node bundle its `main` names, copied from the
+ * workspace's), so Node loads it as a module instance distinct from the workspace copy gradguard resolves. The
+ * packages tfjs itself needs (seedrandom, long, node-fetch) are linked.
+ */
+function copyTfjs(dir: string, coreVersion?: string): void {
+  const umbrella = realpathSync(createRequire(join(APP, 'package.json')).resolve('@tensorflow/tfjs'));
+  const from = createRequire(umbrella);
+  const folderOf = (main: string): string => {
+    let d = dirname(main);
+    while (!existsSync(join(d, 'package.json'))) d = dirname(d);
+    return d;
+  };
+  for (const name of TFJS_PACKAGES) {
+    const main = name === 'tfjs' ? umbrella : realpathSync(from.resolve(`@tensorflow/${name}`));
+    const source = folderOf(main);
+    const target = join(dir, 'node_modules', '@tensorflow', name);
+    mkdirSync(join(target, relative(source, dirname(main))), { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(source, 'package.json'), 'utf8')) as { version: string };
+    if (name === 'tfjs-core' && coreVersion) manifest.version = coreVersion;
+    writeFileSync(join(target, 'package.json'), JSON.stringify(manifest));
+    copyFileSync(main, join(target, relative(source, main)));
+  }
+  const core = createRequire(realpathSync(from.resolve('@tensorflow/tfjs-core')));
+  for (const dep of ['seedrandom', 'long', 'node-fetch']) symlinkSync(folderOf(core.resolve(dep)), join(dir, 'node_modules', dep));
 }
 
 /** The built command in `cwd`, as a user's shell runs it: without the NODE_PATH that pnpm's test runner exports. */
@@ -39,7 +77,7 @@ const noBanner = (s: string): string => s.replace(/=+\nHi, looks like you are ru
 
 // In the style of the tfjs examples: ESM, Sequential, model.fit, a console.log of the result. The model is the
 // exploding fixture of ENVIRONMENT.md (SimpleRNN(32, relu), orthogonal recurrent gain 1.5, T 50, SGD 0.1), seeded.
-const explodingEsm = (seed: number): string => `import * as tf from '@tensorflow/tfjs';
+const explodingEsm = (seed: number, exitCode = 7): string => `import * as tf from '@tensorflow/tfjs';
 const model = tf.sequential();
 model.add(tf.layers.simpleRNN({ units: 32, inputShape: [50, 2], activation: 'relu', name: 'rnn',
   recurrentInitializer: tf.initializers.orthogonal({ gain: 1.5, seed: ${seed} }), kernelInitializer: tf.initializers.glorotUniform({ seed: ${seed} }) }));
@@ -49,7 +87,7 @@ const xs = tf.randomUniform([128, 50, 2], 0, 1, 'float32', ${seed});
 const ys = tf.randomUniform([128, 1], 0, 1, 'float32', ${seed + 1});
 const h = await model.fit(xs, ys, { epochs: 2, batchSize: 32, verbose: 0 });
 console.log('final loss', h.history.loss.at(-1));
-process.exitCode = 7;
+process.exitCode = ${exitCode};
 `;
 
 // CommonJS, a functional model, fitDataset, a string optimizer.
@@ -157,5 +195,116 @@ describe('gradguard run: an unmodified tfjs script, every optimizer guarded', ()
     expect(noTf.stdout).toBe('');
     expect(noTf.stderr).toMatch(/cannot load TensorFlow\.js .*npm install @tensorflow\/tfjs/);
     expect(existsSync(join(dir, 'gradguard-runs'))).toBe(false);
+  });
+});
+
+describe('gradguard run --strict: the script exit code is never hidden; a CI run can fail on a diagnosis', () => {
+  it.each([1, 2])('seed %i: an exploding script that exits 0 keeps 0, exits 1 with --strict; clipped, --strict gives 3 exactly when problems were found', (seed) => {
+    const dir = project({ 'boom.mjs': explodingEsm(seed, 0) });
+    const plain = gradguard(['run', 'boom.mjs'], { cwd: dir });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toBe('final loss NaN\n');
+    expect(plain.stderr).toContain("run failed (exit code 0: the script's own; --strict gives 1)");
+
+    const strict = gradguard(['run', 'boom.mjs', '--strict', '-o', 'strict'], { cwd: dir });
+    expect(strict.code, strict.stderr).toBe(1);
+    expect(strict.stderr).toMatch(/critical exploding-gradient/);
+    expect(strict.stderr).toContain('run failed (exit code 1: the --strict verdict)');
+    expect(readRunLogFile(logs(join(dir, 'strict'))[0]!).end).toMatchObject({ status: 'completed' }); // the script ended normally
+
+    const clipped = gradguard(['run', 'boom.mjs', '--strict', '--clip-global-norm', '1', '-o', 'clipped'], { cwd: dir });
+    const run = readRunLogFile(logs(join(dir, 'clipped'))[0]!);
+    expect(run.steps).toHaveLength(8);
+    expect(run.steps.every((s) => Number.isFinite(s.loss))).toBe(true);
+    expect(Math.max(...run.steps.map((s) => s.preClipNorm))).toBeGreaterThan(1); // the clip did work
+    const problems = run.diagnoses.filter((d) => d.phase !== 'recovery' && d.severity !== 'info');
+    expect(clipped.code, clipped.stderr).toBe(problems.length > 0 ? 3 : 0);
+    expect(clipped.stderr).toContain(problems.length > 0 ? 'problems found and handled: the mitigations held (finite weights, run completed) (exit code 3: the --strict verdict)' : 'healthy: no problems found (exit code 0: the --strict verdict)');
+  });
+
+  it("a script's own non-zero exit code wins over --strict; a healthy script exits 0 with --strict", () => {
+    const dir = project({ 'boom.mjs': explodingEsm(1, 7), 'loop.cjs': customLoopCjs });
+    const own = gradguard(['run', 'boom.mjs', '--strict'], { cwd: dir });
+    expect(own.code, own.stderr).toBe(7);
+    expect(own.stderr).toContain("run failed (exit code 7: the script's own)");
+    const healthy = gradguard(['run', 'loop.cjs', '--strict'], { cwd: dir });
+    expect(healthy.code, healthy.stderr).toBe(0);
+    expect(healthy.stderr).toContain('healthy: no problems found (exit code 0: the --strict verdict)');
+  });
+
+  it('the plain-node form takes strict from GRADGUARD_RUN', () => {
+    const dir = project({ 'boom.mjs': explodingEsm(2, 0) });
+    const { NODE_PATH: _, ...env } = process.env;
+    const r = spawnSync(process.execPath, ['--import', 'gradguard/register', 'boom.mjs'], { cwd: dir, encoding: 'utf8', timeout: 120_000, env: { ...env, NO_COLOR: '1', GRADGUARD_RUN: JSON.stringify({ strict: true }) } });
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stderr).toContain('run failed (exit code 1: the --strict verdict)');
+  });
+
+  it('classifyScript: the worst run decides, the script code always wins when not 0', () => {
+    const ok = { completed: true, weightsFinite: true, finalLoss: 0.1, firstNonFiniteStep: null, guarded: true, problems: 0 };
+    const handled = { ...ok, problems: 2 };
+    const failed = { ...ok, weightsFinite: false };
+    expect(classifyScript(0, [], true)).toEqual({ outcome: 'healthy', code: 0 });
+    expect(classifyScript(0, [ok, handled], true)).toEqual({ outcome: 'handled', code: 3 });
+    expect(classifyScript(0, [ok, handled], false)).toEqual({ outcome: 'handled', code: 0 });
+    expect(classifyScript(0, [handled, failed, ok], true)).toEqual({ outcome: 'failed', code: 1 });
+    expect(classifyScript(0, [{ ...ok, guarded: false, problems: 1 }], true)).toEqual({ outcome: 'unhandled', code: 1 });
+    expect(classifyScript(9, [failed], true)).toEqual({ outcome: 'failed', code: 9 });
+    expect(classifyScript(9, [ok], false)).toEqual({ outcome: 'healthy', code: 9 });
+    // A custom loop that reports no loss is judged by its weights.
+    expect(classifyScript(0, [{ ...ok, finalLoss: null }], true)).toEqual({ outcome: 'healthy', code: 0 });
+  });
+});
+
+// What the script itself sees of tfjs after training: every tfjs-core file loaded in the process, and whether the
+// optimizers registered with ITS serialization map were hooked by gradguard (what makes a guarded checkpoint reload).
+const engineReport = (req: string): string => `
+const cores = Object.keys(${req}.cache).filter((k) => k.endsWith('tf-core.node.js'));
+const adam = tf.serialization.SerializationMap.getMap().classNameMap.Adam;
+console.log(JSON.stringify({ cores, restoresGuard: adam[1][Symbol.for('gradguard.restoreGuard')] === true, guarded: typeof model.optimizer.inner === 'object' }));
+`;
+
+describe('gradguard run in a project with its own tfjs: gradguard loads the same copy (one tfjs-core)', () => {
+  // gradguard's own tfjs-core, where the workspace's @gradguard/core finds it.
+  const ours = realpathSync(createRequire(createRequire(join(APP, 'package.json')).resolve('@gradguard/core')).resolve('@tensorflow/tfjs-core'));
+
+  // ESM, model.fit with a string optimizer; and a CommonJS custom loop whose optimizer the model also compiles with.
+  const fitEsm = `import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const model = tf.sequential({ name: 'tiny', layers: [tf.layers.dense({ units: 8, inputShape: [3], activation: 'relu', name: 'd1' }), tf.layers.dense({ units: 1, name: 'd2' })] });
+model.compile({ optimizer: 'adam', loss: 'meanSquaredError' });
+const xs = tf.randomNormal([64, 3], 0, 3, 'float32', 1);
+await model.fit(xs, tf.sum(xs, 1, true), { epochs: 3, batchSize: 16, verbose: 0 });
+${engineReport('require')}`;
+  const loopCjs = `${customLoopCjs.replace('const opt = tf.train.adam(0.05);', "const opt = tf.train.adam(0.05);\nmodel.compile({ optimizer: opt, loss: 'meanSquaredError' });")}${engineReport('require')}`;
+
+  it.each([
+    ['ESM model.fit', 'own.mjs', fitEsm],
+    ['CommonJS custom minimize loop', 'own.cjs', loopCjs],
+  ])('%s', (_, file, script) => {
+    const dir = project({ [file]: script }, { tfjs: 'copy' });
+    const theirs = realpathSync(createRequire(join(dir, file)).resolve('@tensorflow/tfjs-core'));
+    expect(theirs).toBe(join(realpathSync(dir), 'node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js'));
+    expect(theirs).not.toBe(ours); // two copies on disk: without the redirect the process would load both
+
+    const r = gradguard(['run', file, '--clip-global-norm', '1'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(noBanner(r.stdout).trim().split('\n').at(-1)!);
+    expect(report).toEqual({ cores: [theirs], restoresGuard: true, guarded: true });
+    // The guard measured the script's variables, attributed to the script's layers, and clipped them.
+    const run = readRunLogFile(logs(join(dir, 'gradguard-runs'))[0]!);
+    expect(run.steps.length).toBe(12);
+    expect(run.steps.every((s) => s.layers.map((l) => l.layer).join() === 'd1,d2' && s.postClipNorm <= 1 + 1e-6)).toBe(true);
+    expect(run.header.model?.params).toBe(3 * 8 + 8 + 8 + 1);
+  });
+
+  it("a project tfjs-core outside gradguard's peer range is a usage error (exit 2) that says which version to install", () => {
+    const dir = project({ 'old.cjs': customLoopCjs }, { tfjs: 'copy', tfjsCoreVersion: '3.21.0' });
+    const r = gradguard(['run', 'old.cjs'], { cwd: dir });
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/loads @tensorflow\/tfjs-core 3\.21\.0 \(.*old|loads @tensorflow\/tfjs-core 3\.21\.0/);
+    expect(r.stderr).toContain('gradguard needs ^4.22.0. Upgrade the script\'s tfjs (npm install @tensorflow/tfjs@^4.22.0).');
   });
 });

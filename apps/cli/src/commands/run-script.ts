@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { UsageError } from '../errors';
-import { addMitigationOptions, pickMitigationFlags } from '../mitigation-options';
+import { MITIGATION_ORDER_HELP, addMitigationOptions, pickMitigationFlags } from '../mitigation-options';
 import { type RunSettings, SETTINGS_ENV } from '../run-script/hook';
 
 /**
@@ -22,19 +22,26 @@ export function registerRunScript(program: Command): void {
       .argument('[args...]', "the script's own arguments, after --")
       .option('-o, --out <dir>', 'directory for the run logs (one JSONL file per model)', 'gradguard-runs'),
   )
+    .option('--strict', "when the script exits 0, exit with gradguard's verdict instead: 1 failed or a problem unhandled, 3 handled, 0 healthy")
     .addHelpText(
       'after',
       `
-Watch-only by default (nothing changes the training); the mitigation flags are those of train. The exit code is the
-script's. Without the command: node --import gradguard/register train.js (flags: GRADGUARD_RUN, see the README).
+Watch-only by default (nothing changes the training); the mitigation flags are those of train.
+${MITIGATION_ORDER_HELP}
+Exit code: the script's own, always when it is not 0 (gradguard never hides it). Without --strict it is the script's
+whatever gradguard found; with --strict a script that exits 0 exits 1 when a run failed (non-finite weights or last
+loss, a mitigation gave up) or a warning or critical problem went unhandled (every problem, when watching only), 3 when
+problems were found and the mitigations held, 0 when healthy. 2: a usage error (no script, no tfjs beside it).
+Without the command: node --import gradguard/register train.js (settings in GRADGUARD_RUN, see the README).
 
 Examples:
   $ gradguard run train.js
   $ gradguard run train.js --clip-global-norm 1 -- --epochs 5
+  $ gradguard run train.js --strict                  # CI: exit 1 on a critical diagnosis
   $ gradguard diagnose gradguard-runs/train-sequential_1.jsonl`,
     )
     .action(async (script: string, args: string[], opts: Record<string, unknown>) => {
-      process.exitCode = await runScript(script, args, { out: String(opts.out), flags: pickMitigationFlags(opts) });
+      process.exitCode = await runScript(script, args, { out: String(opts.out), flags: pickMitigationFlags(opts), strict: opts.strict === true });
     });
 }
 

@@ -1,8 +1,11 @@
 import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, extname, join, relative, resolve } from 'node:path';
+import type { LayerLike } from '@gradguard/core';
 import type { RunRecorderLike, WatchedTraining } from '@gradguard/mitigations';
 import type { MitigationFlags } from '../mitigation-flags';
+import { type RunFacts, classifyScript, scriptOutcomeLine } from '../outcome';
+import { type ScriptTfjs, redirectTfjsToScript } from './tfjs-redirect';
 
 /** What `gradguard run` hands the instrumented process (in the GRADGUARD_RUN environment variable, as JSON). */
 export interface RunSettings {
@@ -10,10 +13,12 @@ export interface RunSettings {
   readonly out: string;
   /** The mitigation flags of `train`; none: watch only. */
   readonly flags: MitigationFlags;
+  /** A script that exits 0 exits with gradguard's verdict instead (`classifyScript`). Default false. */
+  readonly strict?: boolean;
 }
 
 export const SETTINGS_ENV = 'GRADGUARD_RUN';
-const DEFAULTS: RunSettings = { out: 'gradguard-runs', flags: {} };
+const DEFAULTS: RunSettings = { out: 'gradguard-runs', flags: {}, strict: false };
 
 /** The settings from the environment, or the defaults of the plain `node --import gradguard/register` form. */
 export function readSettings(raw: string | undefined): RunSettings {
@@ -25,11 +30,11 @@ export function readSettings(raw: string | undefined): RunSettings {
     throw new Error(`${SETTINGS_ENV} is not JSON (${raw.slice(0, 60)}): unset it, or let \`gradguard run\` set it.`);
   }
   const s = parsed as Partial<RunSettings>;
-  return { out: typeof s.out === 'string' && s.out ? s.out : DEFAULTS.out, flags: typeof s.flags === 'object' && s.flags ? s.flags : {} };
+  return { out: typeof s.out === 'string' && s.out ? s.out : DEFAULTS.out, flags: typeof s.flags === 'object' && s.flags ? s.flags : {}, strict: s.strict === true };
 }
 
 /** Where the script's own tfjs lives: the tfjs-core and tfjs-layers files it will load (through tfjs, tfjs-node or directly). */
-export function resolveTfjs(script: string): { readonly core: string; readonly layers: string } {
+export function resolveTfjs(script: string): ScriptTfjs {
   const attempt = (from: string, id: string): string | undefined => {
     try {
       return createRequire(from).resolve(id);
@@ -44,7 +49,7 @@ export function resolveTfjs(script: string): { readonly core: string; readonly l
     const tfjs = umbrella === '@tensorflow/tfjs' ? u : (attempt(u, '@tensorflow/tfjs') ?? u);
     const layers = attempt(tfjs, '@tensorflow/tfjs-layers');
     const core = layers && attempt(layers, '@tensorflow/tfjs-core');
-    if (layers && core) return { core: realpathSync(core), layers: realpathSync(layers) };
+    if (layers && core) return { core: realpathSync(core), layers: realpathSync(layers), umbrella: realpathSync(tfjs) };
   }
   const layers = attempt(script, '@tensorflow/tfjs-layers');
   const core = attempt(script, '@tensorflow/tfjs-core');
@@ -59,6 +64,8 @@ interface RunEntry {
   label: string;
   path: string;
   watched: WatchedTraining;
+  /** The model the optimizer trains, once known (from `compile`, or learned from the loss). */
+  readonly model: () => LayerLike | undefined;
   readonly recorder: { readonly started: boolean; endNow(status: 'completed' | 'stopped' | 'failed', reason?: string): Promise<void> };
 }
 
@@ -72,19 +79,22 @@ export async function instrumentScript(scriptArg: string | undefined, settings: 
   if (!scriptArg) throw new Error('gradguard/register: no script to run. Use it as node --import gradguard/register train.js.');
   const script = resolve(scriptArg);
   const tfjs = resolveTfjs(script);
-  // One tfjs-core per process: gradguard's own import of it must be the very file the script loads.
-  const mitigationsEntry = createRequire(import.meta.url).resolve('@gradguard/mitigations');
-  const ours = realpathSync(createRequire(mitigationsEntry).resolve('@tensorflow/tfjs-core'));
+  // One tfjs-core per process: gradguard's own import of it must be the very file the script loads. When gradguard
+  // runs from elsewhere (npx, a global install) with a copy of its own, its packages are pointed at the script's.
+  const self = createRequire(import.meta.url);
+  const ours = realpathSync(createRequire(self.resolve('@gradguard/core')).resolve('@tensorflow/tfjs-core'));
   if (ours !== tfjs.core) {
-    throw new Error(
-      `gradguard run: the script loads @tensorflow/tfjs-core from ${tfjs.core}, gradguard from ${ours}: two copies would be two engines. ` +
-        'Install gradguard into the script\'s project (npm install --save-dev gradguard) so that both share one.',
-    );
+    const peers = (self('@gradguard/core/package.json') as { peerDependencies: Record<string, string> }).peerDependencies;
+    redirectTfjsToScript(script, tfjs, import.meta.url, peers['@tensorflow/tfjs-core']!);
   }
   const req = createRequire(script);
   const core = req(tfjs.core) as { Optimizer: { prototype: object }; getBackend(): string };
   const layers = req(tfjs.layers) as { LayersModel: { prototype: object }; Sequential: { prototype: object } };
   const { instrumentTraining, watchTraining } = await import('@gradguard/mitigations');
+  // tfjs-core is CommonJS: every copy that loaded, through require or import, is in require's cache.
+  if (ours !== tfjs.core && req.cache[ours]) {
+    throw new Error(`gradguard run: gradguard's own @tensorflow/tfjs-core (${ours}) loaded beside the script's (${tfjs.core}). Install gradguard into the script's project (npm install --save-dev gradguard).`);
+  }
   const { createRecorder } = await import('@gradguard/reporter');
   const { createConsoleSink, createJsonlFileSink } = await import('@gradguard/reporter/node');
   const { buildMitigations } = await import('../mitigation-flags');
@@ -113,6 +123,7 @@ export async function instrumentScript(scriptArg: string | undefined, settings: 
           label: `optimizer${index}`,
           path: '',
           watched: undefined as unknown as WatchedTraining, // set below, before any step
+          model,
           recorder: {
             get started() {
               return real !== undefined;
@@ -179,7 +190,12 @@ export async function instrumentScript(scriptArg: string | undefined, settings: 
       sync ? e.recorder.endNow(code === 0 ? 'completed' : 'failed', reason) : e.watched.end(code === 0 ? 'completed' : 'failed', reason ? { reason } : {}).catch(() => e.recorder.endNow('failed', reason)),
     );
     const print = (): void => {
-      process.stderr.write(summary(entries.filter((e) => e.recorder.started), description));
+      const started = entries.filter((e) => e.recorder.started);
+      const verdict = classifyScript(code, started.map((e) => factsOf(e, code, description !== 'none')), settings.strict === true);
+      const last = started.length > 0 ? `${scriptOutcomeLine(verdict.outcome, code, verdict.code, settings.strict === true)}\n` : '';
+      process.stderr.write(summary(started, description) + last);
+      // In an 'exit' listener too, Node exits with the exitCode set here.
+      if (verdict.code !== code) process.exitCode = verdict.code;
     };
     if (sync) {
       print();
@@ -193,6 +209,34 @@ export async function instrumentScript(scriptArg: string | undefined, settings: 
   process.on('exit', (code) => {
     finish(code, true);
   });
+}
+
+/** What `classifyScript` judges one watched run by; the weights are read once, at the end. */
+function factsOf(e: RunEntry, scriptCode: number, guarded: boolean): RunFacts {
+  const w = e.watched;
+  return {
+    completed: scriptCode === 0 && w.stopReason === undefined,
+    weightsFinite: weightsFinite(e.model()),
+    finalLoss: w.optimizer.latest?.loss ?? null,
+    firstNonFiniteStep: w.firstNonFiniteStep,
+    guarded,
+    problems: w.monitor.diagnoses.filter((d) => d.phase !== 'recovery' && d.severity !== 'info').length,
+  };
+}
+
+/** Whether every weight of `model` is finite; true when there is no model or its weights were disposed (nothing to judge). */
+function weightsFinite(model: LayerLike | undefined): boolean {
+  try {
+    return (model?.weights ?? []).every((w) => {
+      // Once, after training, possibly inside an 'exit' listener where nothing can be awaited: a blocking read is the only kind.
+      // eslint-disable-next-line no-restricted-properties
+      const values = (w.read() as { dataSync(): ArrayLike<number> }).dataSync();
+      for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+      return true;
+    });
+  } catch {
+    return true;
+  }
 }
 
 function summary(entries: readonly RunEntry[], mitigations: string): string {
