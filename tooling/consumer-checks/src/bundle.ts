@@ -44,9 +44,14 @@ export async function viteBundle(entry: string): Promise<Bundle> {
   };
 }
 
-/** The same entry bundled and minified by esbuild (browser, ESM), with each module's bytes in the output. */
-export async function esbuildBundle(entry: string): Promise<Bundle & { readonly byModule: readonly ModuleBytes[] }> {
+/**
+ * The same entry bundled and minified by esbuild (browser, ESM), with each module's bytes in the output. With
+ * `fromSource`, `@gradguard/*` resolve to their `src` (the `@gradguard/source` condition), so `byModule` names the source
+ * file behind every byte; a published package's `dist` is one file and says only "mitigations".
+ */
+export async function esbuildBundle(entry: string, options: { fromSource?: boolean } = {}): Promise<Bundle & { readonly byModule: readonly ModuleBytes[] }> {
   const result = await esbuild({
+    ...(options.fromSource ? { conditions: ['@gradguard/source'] } : {}),
     entryPoints: [`${ROOT}${entry}`],
     absWorkingDir: ROOT,
     bundle: true,
