@@ -48,7 +48,7 @@ describe('detectNonFinite', () => {
 
 describe('detectNormAboveBound', () => {
   it('waits for `patience` consecutive steps above the bound and blames the largest layer', () => {
-    const d = detectNormAboveBound({ bound: 1, patience: 3 });
+    const d = detectNormAboveBound({ bound: 1, patience: 3, growthFactor: 1 }); // the bare thresholds: no growth needed
     expect(d.observe(step(0, 15))).toEqual([]);
     expect(d.observe(step(1, 15))).toEqual([]);
     const [f] = d.observe(step(2, 17));

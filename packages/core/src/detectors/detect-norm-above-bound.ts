@@ -17,6 +17,8 @@ export interface DetectNormAboveBoundOptions {
   readonly warningFactor?: number;
   /** A norm above `criticalFactor × bound` is critical, and is reported at once without waiting for `patience`. Default 1000. */
   readonly criticalFactor?: number;
+  /** Both levels need the norm at least this multiple of the run's first measured norm. Default 10. */
+  readonly growthFactor?: number;
 }
 
 /**
@@ -24,18 +26,24 @@ export interface DetectNormAboveBoundOptions {
  * step. Blames the layer whose own norm crossed the bound earliest (else the largest), and names the layer whose norm
  * grew fastest, with the steps and factors as evidence.
  *
- * The warning (norm above `warningFactor × bound` for `patience` steps) needs a loss that is not improving: while
- * the smoothed loss falls by ≥ 1 % over 20 steps — or fewer than 21 losses are in — it stays info. Measured: 3-blob
- * MLPs on raw inputs (centres in ±10, std 2) sit at norms 20–25 from step 0 and learn to 0.89–0.90 validation
- * accuracy. Without losses the rule judges the norms alone; above `criticalFactor × bound` it is critical regardless.
+ * Large is not exploding: a model on unnormalized data can train for its whole run at a norm of 20 or 2,000. So both
+ * the warning and the critical level also need growth — the norm at least `growthFactor` (10) × the run's first
+ * measured norm — and the warning needs a loss that is not improving (its smoothed value not down ≥ 1 % over the
+ * last 20 steps). Measured on healthy runs that trip the bare thresholds: 3-blob MLPs on raw inputs (centres in ±10,
+ * std 2) sit at norms 20–25 from step 0 and reach 0.89–0.90 validation accuracy; an MLP regressing raw targets of
+ * ~200 with Adam (loss 3e4 → 3e3, R² 0.99) climbs from 530 to 4,000 (×7.5). An explosion grows by orders of magnitude
+ * within a few steps. A first measured norm already over `criticalFactor × bound` has no baseline and is critical.
  */
 export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}): Detector {
   const where = 'detectNormAboveBound';
-  checkOptions(where, options, ['bound', 'patience', 'warningFactor', 'criticalFactor']);
+  checkOptions(where, options, ['bound', 'patience', 'warningFactor', 'criticalFactor', 'growthFactor']);
   const bound = checkNumber(where, 'bound', options.bound ?? 1, { exclusiveMin: 0 });
   const patience = checkNumber(where, 'patience', options.patience ?? 10, { min: 1, integer: true });
   const warningFactor = checkNumber(where, 'warningFactor', options.warningFactor ?? 10, { min: 1 });
   const criticalFactor = checkNumber(where, 'criticalFactor', options.criticalFactor ?? 1000, { min: warningFactor });
+  const growthFactor = checkNumber(where, 'growthFactor', options.growthFactor ?? 10, { min: 1 });
+  let firstNorm: number | undefined; // the run's first finite, positive norm: what "growth" is measured from
+  let explosive = false; // this streak has reached criticalFactor × bound with growth
   let streak = 0;
   let warnStreak = 0;
   let streakStart = 0;
@@ -48,18 +56,23 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
       tracker.observe(s);
       trend.observe(s.loss);
       const norm = s.preClipNorm;
+      const baseline = firstNorm;
+      if (firstNorm === undefined && Number.isFinite(norm) && norm > 0) firstNorm = norm;
       if (!(norm > bound)) {
         streak = 0;
         warnStreak = 0;
         peak = 0;
+        explosive = false;
         return [];
       }
+      const grown = baseline === undefined || norm >= growthFactor * baseline;
       if (streak === 0) streakStart = s.step;
       streak++;
       warnStreak = norm > warningFactor * bound ? warnStreak + 1 : 0;
       peak = Math.max(peak, norm);
       // A norm already criticalFactor × bound is an explosion now: waiting `patience` steps would let it hit NaN first.
-      const immediate = norm > criticalFactor * bound;
+      const immediate = norm > criticalFactor * bound && grown;
+      if (immediate) explosive = true;
       if (streak < patience && !immediate) return [];
       const top = s.layers.reduce<(typeof s.layers)[number] | undefined>(
         (best, l) => (best === undefined || l.norm > best.norm ? l : best),
@@ -68,7 +81,7 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
       // A large but steady norm while the loss keeps falling is how that model trains (unnormalized inputs of ±15 give
       // norms of 20–25 in a 3-blob MLP that reaches 0.89 validation accuracy): warn only when the loss stalls.
       const improving = trend.improving() === true;
-      const severity = peak > criticalFactor * bound ? 'critical' : warnStreak >= patience && !improving ? 'warning' : 'info';
+      const severity = explosive ? 'critical' : warnStreak >= patience && !improving && grown ? 'warning' : 'info';
       const clipped = wasClipped(s);
       const attribution = tracker.attribute(bound);
       const why = describeAttribution(attribution);
@@ -96,6 +109,7 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
             ...why.evidence,
             clipped,
             lossImproving: improving,
+            growth: baseline === undefined ? null : norm / baseline,
           },
           // Clipping is already in place: point to the remedies of the cause instead of repeating it.
           advice: adviceFor('exploding-gradient', clipped),
@@ -106,6 +120,8 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
       streak = 0;
       warnStreak = 0;
       peak = 0;
+      explosive = false;
+      firstNorm = undefined;
       tracker.reset();
       trend.reset();
     },
