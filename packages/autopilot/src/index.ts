@@ -2,3 +2,15 @@ export { autopilot, observeScenario } from './autopilot';
 export type { AutopilotOptions, AutopilotReport, Attempt, Observation, ObserveOptions } from './autopilot';
 export { REPAIR_ORDER, planRepairs, combineRepairs } from './repairs';
 export type { GuardRepair, RepairName, RepairPlan } from './repairs';
+export {
+  CASE_REPAIRS,
+  FAMILY_PROBLEMS,
+  applicableRepairs,
+  casebookJobs,
+  isSerious,
+  rightProblems,
+  runCaseJob,
+  scoreCasebook,
+  symptomStep,
+} from './casebook';
+export type { CaseJob, CaseJobResult, CaseRepair, CaseScore, CasebookScore } from './casebook';

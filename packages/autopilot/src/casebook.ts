@@ -1,0 +1,325 @@
+import { type Diagnosis, createMonitor } from '@gradguard/core';
+import { watchTraining } from '@gradguard/mitigations';
+import {
+  type Case,
+  type CaseChange,
+  type CaseFamily,
+  type CaseWithTruth,
+  type SeedTruth,
+  CASEBOOK,
+  applyChange,
+  createRandom,
+  runCase,
+} from '@gradguard/models';
+
+/**
+ * Which diagnosed problems name each failure family. Strings, not core's `Problem` union, so that problems a newer
+ * core adds ('saturation') count without a release of this table; a NaN seen by the user is always named rightly by
+ * 'non-finite' (see `rightProblems`).
+ */
+export const FAMILY_PROBLEMS: Readonly<Record<Exclude<CaseFamily, 'healthy'>, readonly string[]>> = {
+  exploding: ['exploding-gradient', 'non-finite', 'loss-divergence', 'gradient-spike', 'weight-growth', 'recurrent-instability'],
+  vanishing: ['vanishing-gradient', 'dying-relu', 'saturation', 'recurrent-instability'],
+};
+
+/** A diagnosis counts (for detection and as a false alarm) at warning or critical severity, at onset or escalation. */
+export function isSerious(d: Pick<Diagnosis, 'severity' | 'phase'>): boolean {
+  return d.severity !== 'info' && d.phase !== 'recovery';
+}
+
+/** The problems that correctly name a broken case's failure on a seed: its family's, plus 'non-finite' when that seed's run turned NaN. */
+export function rightProblems(family: CaseFamily, truth: Pick<SeedTruth, 'nanStep'>): readonly string[] {
+  if (family === 'healthy') return [];
+  return truth.nanStep !== null ? [...new Set([...FAMILY_PROBLEMS[family], 'non-finite'])] : FAMILY_PROBLEMS[family];
+}
+
+/**
+ * The step (1-based, as the loss curve counts) a user first sees the failure: the step the loss doubled or turned
+ * non-finite; for a run that never learns (no such step), step 1 — the failure is there from the first update.
+ */
+export function symptomStep(truth: Pick<SeedTruth, 'divergenceStep'>): number {
+  return truth.divergenceStep ?? 1;
+}
+
+/** A repair the casebook's autopilot and the random-fix baseline draw from: a change, and the families it fits. */
+export interface CaseRepair {
+  readonly name: string;
+  readonly change: CaseChange;
+  readonly fits: readonly Exclude<CaseFamily, 'healthy'>[];
+}
+
+/**
+ * The repair list, in the order the autopilot tries them for a family (cheapest, least invasive first, as the
+ * sources' accepted answers order them): data scale, then the optimizer's step (clip, lower rate, Adam), then the
+ * model (bounded recurrent activation, ReLU/He, output activation, batch normalization).
+ */
+export const CASE_REPAIRS: readonly CaseRepair[] = [
+  { name: 'normalize-data', change: { kind: 'normalize-data' }, fits: ['exploding', 'vanishing'] },
+  { name: 'clipnorm-1', change: { kind: 'clipnorm', value: 1 }, fits: ['exploding'] },
+  { name: 'lower-learning-rate', change: { kind: 'learning-rate', factor: 0.1 }, fits: ['exploding'] },
+  { name: 'recurrent-tanh', change: { kind: 'activation', from: 'relu', to: 'tanh' }, fits: ['exploding'] },
+  { name: 'adam', change: { kind: 'optimizer', optimizer: { name: 'adam', byName: true } }, fits: ['exploding', 'vanishing'] },
+  { name: 'relu-he', change: { kind: 'activation', to: 'relu', initializer: 'he_uniform' }, fits: ['vanishing'] },
+  { name: 'softmax-output', change: { kind: 'output-activation', to: 'softmax' }, fits: ['vanishing', 'exploding'] },
+  { name: 'batch-norm', change: { kind: 'batch-norm' }, fits: ['vanishing', 'exploding'] },
+];
+
+/** The repairs that change this case (the others would retrain the same run), with the changed case. */
+export function applicableRepairs<C extends Case>(c: C): { repair: CaseRepair; changed: C }[] {
+  const out: { repair: CaseRepair; changed: C }[] = [];
+  for (const repair of CASE_REPAIRS) {
+    // 'recurrent-tanh' is for recurrent layers only: a ReLU MLP keeps its ReLUs.
+    if (repair.name === 'recurrent-tanh' && !c.layers.some((l) => (l.type === 'lstm' || l.type === 'gru' || l.type === 'simpleRNN') && l.activation === 'relu')) continue;
+    if (repair.name === 'softmax-output' && c.loss !== 'categoricalCrossentropy') continue;
+    const changed = applyChange(c, repair.change);
+    if (changed) out.push({ repair, changed });
+  }
+  return out;
+}
+
+/** One (case, seed, arm) run as plain data, so a worker pool can run it anywhere: `runCaseJob(job)`. */
+export type CaseJob =
+  | { readonly case: string; readonly seed: number; readonly arm: 'watch' }
+  /** The autopilot: watch, then retrain with the first applicable repair (in `CASE_REPAIRS` order) fitting the diagnosed family. */
+  | { readonly case: string; readonly seed: number; readonly arm: 'autopilot' }
+  /** The baseline: one repair drawn uniformly from the applicable repairs, seeded by `draw`. */
+  | { readonly case: string; readonly seed: number; readonly arm: 'random-fix'; readonly draw: number }
+  /** One of the case's accepted fixes, by index: does the field's fix reach the criterion here? */
+  | { readonly case: string; readonly seed: number; readonly arm: 'accepted-fix'; readonly fix: number };
+
+/** What a job returns (plain JSON). */
+export interface CaseJobResult {
+  readonly case: string;
+  readonly seed: number;
+  readonly arm: CaseJob['arm'];
+  /** The watched run's problems at warning/critical, in order of first report ('watch' and 'autopilot'). */
+  readonly problems: readonly string[];
+  /** 1-based step of the first serious diagnosis of any kind, and of the right family, or null. */
+  readonly firstSeriousStep: number | null;
+  readonly firstRightStep: number | null;
+  /** The repair tried ('autopilot', 'random-fix', 'accepted-fix'), or null when none was (nothing detected, or none applies). */
+  readonly repair: string | null;
+  /** The run judged: the repaired run when a repair was tried, else the watched run. */
+  readonly outcome: SeedTruth['outcome'];
+  readonly metric: number;
+  readonly passed: boolean;
+  readonly durationMs: number;
+}
+
+function findCase(name: string): CaseWithTruth {
+  const c = CASEBOOK.find((x) => x.name === name);
+  if (!c) throw new Error(`runCaseJob: no casebook case named ${JSON.stringify(name)}; see CASEBOOK for the names.`);
+  return c;
+}
+
+/** Trains a case watched by a monitor (and clipped when its optimizer says clipnorm/clipvalue, as Keras does). */
+async function watchCase(c: Case, seed: number): Promise<{ diagnoses: readonly Diagnosis[]; run: Awaited<ReturnType<typeof runCase>> }> {
+  const monitor = createMonitor();
+  let watched: ReturnType<typeof watchTraining> | undefined;
+  const run = await runCase(c, {
+    seed,
+    optimizerFactory: (optimizer, { model }) => {
+      watched = watchTraining(optimizer, {
+        model,
+        monitor,
+        print: 'none',
+        recurrent: c.layers.some((l) => l.type === 'lstm' || l.type === 'gru' || l.type === 'simpleRNN'),
+        ...(c.optimizer.clipnorm !== undefined ? { clipnorm: c.optimizer.clipnorm } : {}),
+        ...(c.optimizer.clipvalue !== undefined ? { clipvalue: c.optimizer.clipvalue } : {}),
+      });
+      return watched.optimizer;
+    },
+  });
+  await watched?.end();
+  return { diagnoses: [...monitor.diagnoses], run };
+}
+
+function familyOf(problems: readonly string[]): Exclude<CaseFamily, 'healthy'> | null {
+  for (const p of problems) {
+    if (p === 'non-finite' || FAMILY_PROBLEMS.exploding.includes(p)) return 'exploding';
+    if (FAMILY_PROBLEMS.vanishing.includes(p)) return 'vanishing';
+  }
+  return null;
+}
+
+/**
+ * Runs one job. `watch`: the case as its source wrote it, guarded watch-only. `autopilot`: the same, then — when a
+ * serious diagnosis names a family — the first applicable repair for it, retrained from the same seed. `random-fix`:
+ * a repair drawn at random from the same list (ICST'23's baseline), regardless of any diagnosis. `accepted-fix`: the
+ * case's own accepted fix.
+ */
+export async function runCaseJob(job: CaseJob): Promise<CaseJobResult> {
+  const started = performance.now();
+  const c = findCase(job.case);
+  const truth = c.truth.find((t) => t.seed === job.seed) ?? c.truth[0]!;
+  const base = { case: c.name, seed: job.seed, arm: job.arm };
+  let problems: string[] = [];
+  let firstSeriousStep: number | null = null;
+  let firstRightStep: number | null = null;
+  let target: Case | undefined;
+  let repair: string | null = null;
+  if (job.arm === 'watch' || job.arm === 'autopilot') {
+    const { diagnoses, run } = await watchCase(c, job.seed);
+    const serious = diagnoses.filter(isSerious);
+    problems = [...new Set(serious.map((d) => d.problem as string))];
+    // Diagnosis.step counts updates from 0; the loss curve's step t is update t − 1.
+    firstSeriousStep = serious.length > 0 ? serious[0]!.step + 1 : null;
+    const right = rightProblems(c.family, truth);
+    const r = serious.find((d) => right.includes(d.problem));
+    firstRightStep = r ? r.step + 1 : null;
+    if (job.arm === 'watch') {
+      return { ...base, problems, firstSeriousStep, firstRightStep, repair: null, outcome: run.outcome, metric: run.metric, passed: run.passed, durationMs: performance.now() - started };
+    }
+    const family = familyOf(problems);
+    const pick = family ? applicableRepairs(c).find((a) => a.repair.fits.includes(family)) : undefined;
+    if (!pick) {
+      return { ...base, problems, firstSeriousStep, firstRightStep, repair: null, outcome: run.outcome, metric: run.metric, passed: run.passed, durationMs: performance.now() - started };
+    }
+    target = pick.changed;
+    repair = pick.repair.name;
+  } else if (job.arm === 'random-fix') {
+    const options = applicableRepairs(c);
+    const random = createRandom(job.draw * 7919 + job.seed);
+    const pick = options[Math.min(options.length - 1, Math.floor(random() * options.length))];
+    target = pick?.changed;
+    repair = pick?.repair.name ?? null;
+  } else {
+    const f = c.fixes[job.fix];
+    if (!f) throw new Error(`runCaseJob: ${c.name} has ${c.fixes.length} accepted fixes; fix ${job.fix} does not exist.`);
+    target = applyChange(c, f.change);
+    repair = f.name;
+  }
+  if (!target) {
+    return { ...base, problems, firstSeriousStep, firstRightStep, repair, outcome: truth.outcome, metric: truth.metric, passed: false, durationMs: performance.now() - started };
+  }
+  const { run } = await watchCase(target, job.seed);
+  return { ...base, problems, firstSeriousStep, firstRightStep, repair, outcome: run.outcome, metric: run.metric, passed: run.passed, durationMs: performance.now() - started };
+}
+
+/** Every job of a casebook score: for each case and seed, watch; for broken cases also autopilot, random-fix and each accepted fix. */
+export function casebookJobs(options: { readonly cases?: readonly string[]; readonly seeds?: readonly number[]; readonly acceptedFixes?: boolean } = {}): CaseJob[] {
+  const seeds = options.seeds ?? [1, 2, 3];
+  const jobs: CaseJob[] = [];
+  for (const c of CASEBOOK) {
+    if (options.cases && !options.cases.includes(c.name)) continue;
+    for (const seed of seeds) {
+      if (c.family === 'healthy') {
+        jobs.push({ case: c.name, seed, arm: 'watch' });
+        continue;
+      }
+      jobs.push({ case: c.name, seed, arm: 'autopilot' }, { case: c.name, seed, arm: 'random-fix', draw: 1 });
+      if (options.acceptedFixes ?? false) c.fixes.forEach((_, fix) => jobs.push({ case: c.name, seed, arm: 'accepted-fix', fix }));
+    }
+  }
+  return jobs;
+}
+
+/** One case's row of the score. Rates are over the seeds on which the case's ground truth shows the failure (or health). */
+export interface CaseScore {
+  readonly case: string;
+  readonly family: CaseFamily;
+  readonly seeds: number;
+  /** Broken: seeds with a serious right-family diagnosis within `window` steps of the symptom / seeds that failed. */
+  readonly detected: number;
+  readonly broken: number;
+  /** Healthy: seeds with any serious diagnosis / seeds on which the case learned. */
+  readonly falseAlarms: number;
+  readonly healthy: number;
+  /** Mean steps from the symptom to the first right diagnosis over detected seeds (negative: before the loss showed it). */
+  readonly meanDelay: number | null;
+  /** Broken seeds whose autopilot / random-fix repair reached the criterion. */
+  readonly autopilotRepaired: number;
+  readonly randomRepaired: number;
+  readonly autopilotRepairs: readonly (string | null)[];
+  readonly autotrainer: string | null;
+}
+
+export interface CasebookScore {
+  readonly rows: readonly CaseScore[];
+  readonly detectionRate: number;
+  readonly falseAlarmRate: number;
+  readonly meanDelay: number | null;
+  readonly autopilotRepairRate: number;
+  readonly randomRepairRate: number;
+  /** Broken (case, seed) pairs and healthy (case, seed) pairs scored. */
+  readonly brokenRuns: number;
+  readonly healthyRuns: number;
+}
+
+/**
+ * Scores job results: detection (a serious diagnosis of the right family within `window` steps after the symptom),
+ * false alarms (any serious diagnosis on a healthy run), time to the first right diagnosis, and repair rates of the
+ * autopilot and the random-fix baseline. A seed counts as broken or healthy by the measured ground truth of that
+ * seed, not by the case's label, so a seed on which a "broken" case happened to learn is left out of both.
+ */
+export function scoreCasebook(results: readonly CaseJobResult[], cases: readonly CaseWithTruth[] = CASEBOOK, window = 5): CasebookScore {
+  const rows: CaseScore[] = [];
+  for (const c of cases) {
+    const mine = results.filter((r) => r.case === c.name);
+    if (mine.length === 0) continue;
+    const seeds = [...new Set(mine.map((r) => r.seed))];
+    let detected = 0;
+    let broken = 0;
+    let falseAlarms = 0;
+    let healthy = 0;
+    let autopilotRepaired = 0;
+    let randomRepaired = 0;
+    const delays: number[] = [];
+    const autopilotRepairs: (string | null)[] = [];
+    for (const seed of seeds) {
+      const truth = c.truth.find((t) => t.seed === seed);
+      if (!truth) continue;
+      const watched = mine.find((r) => r.seed === seed && (r.arm === 'watch' || r.arm === 'autopilot'));
+      if (c.family === 'healthy') {
+        if (truth.outcome !== 'learns' || !watched) continue;
+        healthy++;
+        if (watched.firstSeriousStep !== null) falseAlarms++;
+        continue;
+      }
+      if (truth.outcome === 'learns') continue;
+      broken++;
+      const symptom = symptomStep(truth);
+      if (watched && watched.firstRightStep !== null && watched.firstRightStep <= symptom + window) {
+        detected++;
+        delays.push(watched.firstRightStep - symptom);
+      }
+      const auto = mine.find((r) => r.seed === seed && r.arm === 'autopilot');
+      if (auto) {
+        autopilotRepairs.push(auto.repair);
+        if (auto.repair !== null && auto.passed) autopilotRepaired++;
+      }
+      const rand = mine.find((r) => r.seed === seed && r.arm === 'random-fix');
+      if (rand && rand.repair !== null && rand.passed) randomRepaired++;
+    }
+    rows.push({
+      case: c.name,
+      family: c.family,
+      seeds: seeds.length,
+      detected,
+      broken,
+      falseAlarms,
+      healthy,
+      meanDelay: delays.length > 0 ? delays.reduce((a, b) => a + b, 0) / delays.length : null,
+      autopilotRepaired,
+      randomRepaired,
+      autopilotRepairs,
+      autotrainer: c.source.autotrainer ?? null,
+    });
+  }
+  const sum = (f: (r: CaseScore) => number): number => rows.reduce((a, r) => a + f(r), 0);
+  const brokenRuns = sum((r) => r.broken);
+  const healthyRuns = sum((r) => r.healthy);
+  const allDelays = rows.flatMap((r) => (r.meanDelay === null ? [] : [r.meanDelay * r.detected]));
+  const detectedRuns = sum((r) => r.detected);
+  return {
+    rows,
+    detectionRate: brokenRuns === 0 ? 1 : detectedRuns / brokenRuns,
+    falseAlarmRate: healthyRuns === 0 ? 0 : sum((r) => r.falseAlarms) / healthyRuns,
+    meanDelay: detectedRuns === 0 ? null : allDelays.reduce((a, b) => a + b, 0) / detectedRuns,
+    autopilotRepairRate: brokenRuns === 0 ? 1 : sum((r) => r.autopilotRepaired) / brokenRuns,
+    randomRepairRate: brokenRuns === 0 ? 1 : sum((r) => r.randomRepaired) / brokenRuns,
+    brokenRuns,
+    healthyRuns,
+  };
+}
+
