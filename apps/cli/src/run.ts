@@ -31,6 +31,8 @@ export interface TrainRunOptions {
   readonly learningRate?: LearningRateControl;
   /** Restore the last good weights on divergence (guard's rollback). */
   readonly rollback?: boolean;
+  /** Per-layer gradient histograms in the step records every this many steps (guard's `histogram`), for TensorBoard. */
+  readonly histogramEvery?: number;
 }
 
 export interface TrainRunResult {
@@ -70,6 +72,7 @@ export async function trainRun(o: TrainRunOptions): Promise<TrainRunResult> {
     ...(o.transform ? { transform: o.transform } : {}),
     ...(o.learningRate ? { learningRate: o.learningRate } : {}),
     ...(o.rollback ? { rollback: true } : {}),
+    ...(o.histogramEvery !== undefined ? { histogram: { every: o.histogramEvery } } : {}),
     // Recurrent kernels' spectra (why gradients explode or vanish through time) every 10th step: they change slowly
     // and cost O(units³) per gate.
     ...(findRecurrentKernels(o.model).length > 0 ? { recurrent: { every: 10 } } : {}),

@@ -31,6 +31,8 @@ export interface TrainOptions extends MitigationFlags {
   readonly log?: string;
   readonly html?: string;
   readonly tensorboard?: string;
+  /** With `tensorboard`: steps between per-layer gradient and weight histograms (default 10; step 0 is one). */
+  readonly histogramEvery?: number;
   readonly json?: boolean;
   readonly quiet?: boolean;
   /** Keep training after the loss turns NaN (commander's --no-stop). */
@@ -56,7 +58,8 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
   const memory = createMemorySink();
   const sinks: RunSink[] = [memory];
   let tensorboard: ReturnType<typeof createTensorBoardSink> | undefined;
-  if (o.tensorboard) sinks.push((tensorboard = createTensorBoardSink(o.tensorboard)));
+  const histogramEvery = o.histogramEvery ?? 10;
+  if (o.tensorboard) sinks.push((tensorboard = createTensorBoardSink(o.tensorboard, { weights: () => layerWeights(model), histogramEvery })));
   if (o.log) ensureParentDir(o.log);
   if (o.html) ensureParentDir(o.html);
   const name = `${o.model}-${o.task}`;
@@ -102,6 +105,7 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
       console: live,
       stopOnNonFinite: o.stop && !o.skipNonFinite && !m.rollback,
       extraSinks: sinks,
+      ...(o.tensorboard ? { histogramEvery } : {}),
       ...(o.steps !== undefined ? { maxSteps: o.steps } : {}),
     });
   } catch (e) {
@@ -176,7 +180,7 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
     ];
     if (o.log) rows.push(['run log', o.log]);
     if (o.html) rows.push(['HTML report', o.html]);
-    if (tensorboard?.path) rows.push(['TensorBoard', `${tensorboard.path}  (tensorboard --logdir ${o.tensorboard})`]);
+    if (tensorboard?.path) rows.push(['TensorBoard', `${tensorboard.path}  (histograms every ${histogramEvery} steps; tensorboard --logdir ${o.tensorboard})`]);
     const lines = [table(['', name], rows)];
     const cause = problems.find((d) => d.severity === 'critical') ?? problems[0];
     if (cause) lines.push('', `Diagnosis: ${cause.message}`, `Fix: ${cause.advice[0]?.detail ?? ''}`);
@@ -184,4 +188,21 @@ export async function train(o: TrainOptions, backend: BackendReport): Promise<nu
     process.stdout.write(`${lines.join('\n')}\n`);
   }
   return code;
+}
+
+/**
+ * Each layer's current weights, all its variables' values in one array, for the TensorBoard sink's `weights/<layer>`
+ * histograms. The sink asks synchronously, on its histogram steps only (every `--histogram-every` steps).
+ */
+function layerWeights(model: tf.LayersModel): { layer: string; values: Float32Array }[] {
+  return model.layers
+    .filter((l) => l.weights.length > 0)
+    .map((l) => {
+      // eslint-disable-next-line no-restricted-properties -- the sink's hook is synchronous and runs on histogram steps only
+      const parts = l.weights.map((w) => w.read().dataSync() as Float32Array);
+      const values = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+      let at = 0;
+      for (const p of parts) values.set(p, (at += p.length) - p.length);
+      return { layer: l.name, values };
+    });
 }
