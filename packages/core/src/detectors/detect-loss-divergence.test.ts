@@ -146,3 +146,20 @@ describe('detectLossDivergence', () => {
     expect(d.observe(at(3, 5.1))).toHaveLength(1);
   });
 });
+
+describe('detectLossDivergence: a loss that doubled and stayed (measured: SGD at 1 on 3 blobs, casebook mlm-blobs-lr-1)', () => {
+  // Seed 1 (diverges: 0.63 validation accuracy) and seed 3 (learns: 0.86), the first 40 losses of each.
+  const seed1 = [2.99, 8.12, 7.56, 3.54, 5.94, 6.92, 6.04, 6.28, 7.06, 7.05, 5.54, 3.64, 7.4, 5.8, 5.02, 7.83, 6.24, 3.54, 7.05, 4.1, 6.83, 5.25, 6.22, 5.54, 7.56, 8.06, 4.44, 6.66, 5.32, 3.62, 5.92, 7.66, 6.17, 6.05, 4.72, 8.06, 5.74, 6.44, 5.31, 9.86];
+  const seed3 = [3.97, 4.5, 4.67, 7.33, 7.27, 8.32, 4.03, 4.59, 5.04, 4.03, 4.53, 4.03, 8.06, 6.3, 5.04, 3.55, 4.03, 4.77, 7.56, 6.55, 8.47, 4.53, 4.03, 4.03, 8.06, 5.04, 4.03, 4.03, 6.55, 5.39, 5.04, 3.88, 4.35, 6.34, 6.55, 8.06, 4.03, 4.74, 4.03, 4.03];
+  it('seed 1: a warning once ten losses are in (median 6.6 = ×2.21 the level 2.99); seed 3 stays quiet', () => {
+    const d = detectLossDivergence();
+    const found = seed1.flatMap((l, i) => d.observe(at(i, l)).map((f) => ({ i, f })));
+    expect(found[0]!.i).toBe(9);
+    expect(found[0]!.f).toMatchObject({ severity: 'warning', evidence: { bestLevel: 2.99 } });
+    // Steps 0–9 sorted: 2.99 3.54 5.94 6.04 6.28 | 6.92 7.05 7.06 7.56 8.12: median (6.28 + 6.92) / 2 = 6.6.
+    expect(found[0]!.f.evidence.sustainedRatio).toBeCloseTo(6.6 / 2.99, 10);
+    expect(found[0]!.f.message).toMatch(/^The loss has stayed high: the median of the last 10 losses is ×2\.207 its best level 2\.99\./);
+    const quiet = detectLossDivergence();
+    expect(seed3.flatMap((l, i) => quiet.observe(at(i, l)))).toEqual([]);
+  });
+});

@@ -43,6 +43,8 @@ export interface DetectLossDivergenceOptions {
 const LEVEL_WINDOW = 15;
 /** A weight-growth measurement corroborates a loss rise for this many steps. */
 const GROWTH_RECENT = 3;
+/** Losses whose median the sustained rule compares with the best level. */
+const SUSTAIN_WINDOW = 10;
 /** Successive log-loss changes kept for the noise estimate, and how many it needs before it counts. */
 const NOISE_WINDOW = 50;
 const MIN_NOISE_SAMPLES = 8;
@@ -61,7 +63,8 @@ const MIN_NOISE_SAMPLES = 8;
  * (the smoothed rule alone lagged ~19 steps behind an LSTM encoder–decoder whose loss went 2.5 → 8.6 in two steps).
  * The reference is the run's best level, the lowest running median of five losses: one lucky batch cannot lower it
  * and one bad batch cannot raise it. (1) Jump: two consecutive losses ≥ 2× that level, one of them ≥ 3× — one noisy
- * batch is not enough. (2) Root cause: a loss ≥ 1.5× its level while a layer's weights have grown ≥ 10× since they
+ * batch is not enough. (1b) Sustained: the median of the last ten losses ≥ 2× that level, a loss that doubled and
+ * stayed however it wobbles (a warning; measured on 3 blobs at SGD 1: 2.99, then 3.5–9.9). (2) Root cause: a loss ≥ 1.5× its level while a layer's weights have grown ≥ 10× since they
  * were first measured (before the first update): a too-high learning rate does exactly this in its first update
  * (measured: embedding ×13–38 at step 1 under Adam/RMSProp 0.5–1), so the diagnosis says so first and proposes a
  * rate 10× lower than the current one when the step carries it. Losses ≤ 0 are left to the smoothed rule.
@@ -84,6 +87,7 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
   const riseFactor = checkNumber(where, 'riseFactor', options.riseFactor ?? 1.5, { exclusiveMin: 1 });
   const weightGrowthFactor = checkNumber(where, 'weightGrowthFactor', options.weightGrowthFactor ?? 10, { exclusiveMin: 1 });
   const lastLosses: number[] = []; // the last LEVEL_WINDOW finite losses, for the running median
+  const lastTen: number[] = []; // the last SUSTAIN_WINDOW finite losses, for the sustained rule
   let level = Number.POSITIVE_INFINITY; // the lowest running median so far: the run's best level
   let prevRatio = 0;
   const logSteps: number[] = []; // |log(loss_t / loss_t-1)| of the last NOISE_WINDOW steps
@@ -127,6 +131,8 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
       if (logSteps.length > NOISE_WINDOW) logSteps.shift();
     }
     lastLosses.push(loss);
+    lastTen.push(loss);
+    if (lastTen.length > SUSTAIN_WINDOW) lastTen.shift();
     if (lastLosses.length > LEVEL_WINDOW) lastLosses.shift();
     const ref = level;
     level = Math.min(level, median(lastLosses));
@@ -135,7 +141,11 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
     const confirmAt = Math.max(confirmFactor, Math.exp(3 * sigma));
     const grown = growth !== undefined && growth.factor >= weightGrowthFactor && s.step - growth.step < GROWTH_RECENT ? growth : undefined;
     const jumped = Math.max(ratio, before) >= jumpAt && Math.min(ratio, before) >= confirmAt;
-    if (!(grown && ratio >= riseFactor) && !jumped) return undefined;
+    // (3) Sustained: the median of the last ten losses at `confirmAt`× the best level — a loss that doubled and never
+    // came back, however it wobbles (SGD at 1 on 3 blobs: 2.99, then 3.5–9.9 for 200 steps).
+    const held = lastTen.length === SUSTAIN_WINDOW ? median(lastTen) / ref : 0;
+    const sustained = held >= confirmAt;
+    if (!(grown && ratio >= riseFactor) && !jumped && !sustained) return undefined;
     const undone = loss > begin;
     const lr = s.learningRate !== undefined && Number.isFinite(s.learningRate) && s.learningRate > 0 ? s.learningRate : undefined;
     const tryRate = lr === undefined ? 'a rate 10× lower than the current one' : `${fmt(lr / 10)} (10× lower than the current ${fmt(lr)})`;
@@ -143,12 +153,15 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
     const message = grown
       ? `The learning rate is too high for this model: ${rise} and layer "${grown.layer}"'s weights grew ` +
         `×${fmt(grown.factor)} from step ${grown.from} to step ${grown.step}. Try ${tryRate}.`
-      : `The loss jumped at step ${s.step}: ${rise}` +
-        (undone ? `, above where it started (${fmt(begin)}): training undid itself` : '') +
-        `. A learning rate too high for the model is the usual cause: try ${tryRate}.`;
+      : jumped
+        ? `The loss jumped at step ${s.step}: ${rise}` +
+          (undone ? `, above where it started (${fmt(begin)}): training undid itself` : '') +
+          `. A learning rate too high for the model is the usual cause: try ${tryRate}.`
+        : `The loss has stayed high: the median of the last ${SUSTAIN_WINDOW} losses is ×${fmt(held)} its best level ` +
+          `${fmt(ref)}. A learning rate too high for the model is the usual cause: try ${tryRate}.`;
     return {
       problem: 'loss-divergence',
-      severity: grown || undone ? 'critical' : 'warning',
+      severity: grown || (jumped && undone) ? 'critical' : 'warning',
       ...(grown ? { layer: grown.layer } : {}),
       message,
       evidence: {
@@ -156,6 +169,7 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
         bestLevel: ref,
         ratio,
         previousRatio: before,
+        sustainedRatio: held,
         start: begin,
         noiseSigma: sigma,
         weightGrowth: grown?.factor ?? null,
@@ -239,6 +253,7 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
       start = Number.NaN;
       recent.length = 0;
       lastLosses.length = 0;
+      lastTen.length = 0;
       level = Number.POSITIVE_INFINITY;
       prevRatio = 0;
       logSteps.length = 0;
