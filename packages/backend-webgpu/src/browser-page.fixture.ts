@@ -1,7 +1,16 @@
 // The page the browser test loads (bundled with esbuild): exposes the adapter and the shared backend contract to the
 // test, which drives Chromium through playwright-core and compares the numbers in Node.
 import * as tf from '@tensorflow/tfjs';
-import { TENSOR_STATS_KERNEL, createGradientMeter, createReadback, gradientStats, hasTensorStatsKernel } from '@gradguard/core';
+import {
+  TENSOR_STATS_FIELDS,
+  TENSOR_STATS_KERNEL,
+  createGradientMeter,
+  createReadback,
+  gradientStats,
+  hasTensorStatsKernel,
+  runTensorStatsKernel,
+  tensorStatsReference,
+} from '@gradguard/core';
 import { chain, clipByGlobalNorm, guard, skipNonFinite } from '@gradguard/mitigations';
 import { contractGradients, statsContractMismatches } from '@gradguard/vitest-config/stats-contract';
 import { runBackendContract } from '@gradguard/vitest-config/backend-contract';
@@ -69,7 +78,8 @@ const api = {
     };
     const variables: tf.Variable[] = [];
     try {
-      const shapes = [[6, 64], [64], [64, 64], [64], [64, 64], [64], [64, 64], [64], [64, 64], [64], [64, 10], [10]];
+      // Odd sizes: a packed WebGL texture pads them, and the program must skip the padding.
+      const shapes = [[6, 63], [63], [63, 64], [64], [64, 64], [64], [64, 64], [64], [64, 64], [64], [64, 10], [10]];
       shapes.forEach((s, i) => variables.push(tf.variable(tf.randomNormal(s, 0, 0.2, 'float32', i + 1), true, `sp_${backend}_${i}`)));
       const x = tf.randomNormal([32, 6], 0, 1, 'float32', 99);
       const lossFn = () => {
@@ -86,13 +96,17 @@ const api = {
           const meter = createGradientMeter({ weights: true });
           const readback = createReadback('device');
           programs = 0;
-          let pending: ReturnType<typeof meter.measure> | undefined;
-          const profile = await tf.profile(() => {
-            pending = meter.measure(grads, readback);
-          });
+          const pending = meter.measure(grads, readback);
           const dispatched = programs;
-          const stats = pending!.decode(await readback.read());
+          const stats = pending.decode(await readback.read());
           readback.dispose();
+          // The tfjs kernels, from a second measurement (tf.profile reads textures back on webgl, which the count above
+          // leaves out).
+          const again = createReadback('device');
+          const profile = await tf.profile(() => {
+            meter.measure(grads, again);
+          });
+          again.dispose();
           return { stats, programs: dispatched, kernels: profile.kernels.length, kernelNames: profile.kernelNames };
         } finally {
           if (kernel === 'fallback') registerStatsKernels();
@@ -100,12 +114,12 @@ const api = {
       };
       const { grads, value } = tf.variableGrads(lossFn);
       value.dispose();
-      // Inputs: every gradient and its weight. WebGPU: 7 per dispatch. WebGL: 16 per program, a concat when there are
-      // several (2 programs), and one unpack per packed input (matMul's gradients are packed textures).
+      // Inputs: every gradient and its weight. WebGPU: 7 per dispatch. WebGL: 16 per program, packed (matMul's
+      // gradients) and unpacked inputs apart, then one program restoring the order.
       const inputs = [...Object.values(grads), ...variables];
       const texData = (tf.backend() as unknown as { texData?: { get(id: unknown): { isPacked?: boolean } } }).texData;
       const packed = backend === 'webgl' ? inputs.filter((t) => texData?.get(t.dataId).isPacked).length : 0;
-      const expectedPrograms = backend === 'webgpu' ? Math.ceil(inputs.length / 7) : Math.ceil(inputs.length / 16) + 2 + packed;
+      const expectedPrograms = backend === 'webgpu' ? Math.ceil(inputs.length / 7) : Math.ceil(packed / 16) + Math.ceil((inputs.length - packed) / 16) + 1;
       const program = await measure('program', grads);
       const fallback = await measure('fallback', grads);
       const disagreements: string[] = [];
@@ -161,6 +175,46 @@ const api = {
     } finally {
       delete be[entry];
       tf.dispose(variables);
+      await tf.setBackend('cpu');
+    }
+  },
+  /**
+   * The kernel itself on device-made tensors against `tensorStatsReference` over their values: batched and odd-sized
+   * matMul outputs (packed textures on WebGL) with NaN and ±Infinity rows, a 1e30 row, a long vector (70 000 entries:
+   * 274 per WebGPU lane), and tensors uploaded from the CPU.
+   */
+  async kernelDirect(backend: WebBackendChoice) {
+    const report = await useWebGpuBackend({ backend, cpuForward: false });
+    try {
+      const before = tf.memory().numTensors;
+      const made = tf.tidy(() => {
+        const a = tf.randomNormal([2, 3, 4], 0, 1, 'float32', 3);
+        const bad = tf.tensor3d([[[Number.NaN, 0, 0, 0], [0, 0, 0, 0], [1, 2, 3, 4]], [[Number.POSITIVE_INFINITY, 0, 0, 0], [0, 0, 0, 0], [1e30, 0, 0, 0]]]);
+        return [
+          tf.matMul(a, tf.randomNormal([2, 4, 5], 0, 1, 'float32', 4)),
+          tf.matMul(tf.add(a, bad), tf.ones([2, 4, 3])),
+          tf.matMul(tf.randomNormal([7, 9], 0, 1e-20, 'float32', 5), tf.randomNormal([9, 3], 0, 1e-20, 'float32', 6)),
+          tf.relu(tf.randomNormal([70_000], 0, 1, 'float32', 7)),
+          tf.tensor([0, -0, 5, -12]),
+        ];
+      });
+      const texData = (tf.backend() as unknown as { texData?: { get(id: unknown): { isPacked?: boolean } } }).texData;
+      const packed = made.map((t) => texData?.get(t.dataId).isPacked === true);
+      const out = runTensorStatsKernel(made);
+      const got = await out.data();
+      const mismatches: string[] = [];
+      for (const [i, t] of made.entries()) {
+        const ref = tensorStatsReference(await t.data());
+        const mine = Array.from(got.subarray(i * TENSOR_STATS_FIELDS, (i + 1) * TENSOR_STATS_FIELDS));
+        ref.forEach((r, f) => {
+          // Σ(x/m)² is summed in float32 on the device (70 000 terms): 2e-5 relative; the max and the counts are exact.
+          const ok = f === 0 ? Math.abs(mine[f]! - r) <= 2e-5 * Math.abs(r) : mine[f] === r;
+          if (!ok) mismatches.push(`input ${i} (${t.shape.join('x')}${packed[i] ? ', packed' : ''}) field ${f}: ${mine[f]} vs ${r}`);
+        });
+      }
+      tf.dispose([out, ...made]);
+      return { backend: report.backend, packed, mismatches, leaked: tf.memory().numTensors - before };
+    } finally {
       await tf.setBackend('cpu');
     }
   },

@@ -115,7 +115,7 @@ describe('Chromium with --enable-unsafe-webgpu (SwiftShader)', () => {
   it.each(['webgpu', 'webgl'] as const)('%s: statistics take the one-program kernel (few programs, the contract, equal to the fused graph, leak-free)', async (backend) => {
     const r = await call('statsProgram', backend);
     console.info(
-      `${backend} statistics, ${r.variables} variables + their weights: program kernel ${r.program.programs} programs (bound ${r.expectedPrograms}, ${r.packed} packed inputs) ` +
+      `${backend} statistics, ${r.variables} variables + their weights: program kernel ${r.program.programs} programs (bound ${r.expectedPrograms}, ${r.packed} packed inputs read in place) ` +
         `(${r.program.kernelNames.join(', ')}); fused-op fallback ${r.fallback.programs} programs from ${r.fallback.kernels} tfjs kernels; ` +
         `global norm ${r.globalNorm.join(' vs ')}`,
     );
@@ -127,6 +127,15 @@ describe('Chromium with --enable-unsafe-webgpu (SwiftShader)', () => {
     expect(r.program.kernelNames).toEqual(['GradguardTensorStats']);
     expect(r.program.programs).toBeLessThanOrEqual(r.expectedPrograms);
     expect(r.fallback.programs).toBeGreaterThan(5 * r.program.programs);
+  });
+
+  it.each(['webgpu', 'webgl'] as const)('%s: the statistics kernel matches the reference on packed, odd, batched, non-finite and long tensors', async (backend) => {
+    const r = await call('kernelDirect', backend);
+    expect(r.backend).toBe(backend);
+    // WebGL keeps matMul's outputs packed: those are read in place (2×2 blocks, padding skipped).
+    if (backend === 'webgl') expect(r.packed.slice(0, 3)).toEqual([true, true, true]);
+    expect(r.mismatches).toEqual([]);
+    expect(r.leaked).toBe(0);
   });
 
   it.each(['webgpu', 'webgl'] as const)('%s: skipNonFinite gated on the device is an exact skip for Adam', async (backend) => {

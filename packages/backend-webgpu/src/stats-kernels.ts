@@ -40,6 +40,7 @@ interface WebGlProgram {
   variableNames: string[];
   outputShape: number[];
   userCode: string;
+  packedInputs?: boolean;
 }
 
 const WORKGROUP = 256;
@@ -183,19 +184,41 @@ export function webGpuTensorStats({ inputs, backend }: { inputs: tf.NamedTensorI
   return out;
 }
 
+/** A packed texture's logical shape as [batch, rows, cols]: a view tfjs reads without a reshape program. */
+function packedDims(shape: readonly number[]): [number, number, number] {
+  if (shape.length === 0) return [1, 1, 1];
+  if (shape.length === 1) return [1, 1, shape[0]!];
+  const rows = shape[shape.length - 2]!;
+  const cols = shape[shape.length - 1]!;
+  return [tf.util.sizeFromShape(shape.slice(0, -2)), rows, cols];
+}
+
 /**
  * WebGL: a fragment per output number (input t, field f) loops over input t (a fragment cannot share work with
  * others); the same classification by bits (floatBitsToUint, GLSL ES 3.00), and the field Σ(x / m)² loops a second
- * time with m known, summing in blocks of 64.
+ * time with m known, summing in blocks of 64. Unpacked inputs are read as flat vectors; packed ones (matMul's outputs)
+ * in place, a 2×2 block per texel, skipping the padding of odd rows and columns, so no unpack program runs.
  */
-function webGlProgram(sizes: readonly number[]): WebGlProgram {
-  const names = sizes.map((_, i) => `x${i}`);
+function webGlProgram(shapes: readonly (readonly number[])[], packed: boolean): WebGlProgram {
+  const names = shapes.map((_, i) => `x${i}`);
   const getter = (n: string): string => `get${n.charAt(0).toUpperCase()}${n.slice(1)}`;
+  const elem = (value: string, body: string): string => `{ uint b = floatBitsToUint(${value}) & 0x7fffffffu; ${body} }`;
   const pass = (body: string): string =>
-    names.map((n, i) => `if (t == ${i}) { for (int i = 0; i < ${sizes[i]}; i++) { uint b = floatBitsToUint(${getter(n)}(i)) & 0x7fffffffu; ${body} } }`).join('\n      else ');
+    names
+      .map((n, i) => {
+        if (!packed) return `if (t == ${i}) { for (int i = 0; i < ${shapes[i]![0]}; i++) ${elem(`${getter(n)}(i)`, body)} }`;
+        const [batch, rows, cols] = shapes[i]!;
+        return (
+          `if (t == ${i}) { for (int p = 0; p < ${batch}; p++) for (int r = 0; r < ${rows}; r += 2) for (int c = 0; c < ${cols}; c += 2) {` +
+          ` vec4 q = ${getter(n)}(p, r, c); ${elem('q.x', body)} if (c + 1 < ${cols}) ${elem('q.y', body)}` +
+          ` if (r + 1 < ${rows}) { ${elem('q.z', body)} if (c + 1 < ${cols}) ${elem('q.w', body)} } } }`
+        );
+      })
+      .join('\n      else ');
   return {
     variableNames: names,
-    outputShape: [sizes.length, TENSOR_STATS_FIELDS],
+    outputShape: [shapes.length, TENSOR_STATS_FIELDS],
+    packedInputs: packed,
     userCode: `
     void main() {
       ivec2 rc = getOutputCoords();
@@ -213,10 +236,37 @@ function webGlProgram(sizes: readonly number[]): WebGlProgram {
         // Blocks of 64: a fragment sums serially, and one float32 running sum over 4096 squares drifted by ~1e-6.
         float s = 0.0;
         float block = 0.0;
-        ${pass('if (b < 0x7f800000u) { float v = uintBitsToFloat(b) / scale; block += v * v; } if ((i & 63) == 63) { s += block; block = 0.0; }')}
+        int count = 0;
+        ${pass('if (b < 0x7f800000u) { float v = uintBitsToFloat(b) / scale; block += v * v; } count++; if ((count & 63) == 0) { s += block; block = 0.0; }')}
         value = s + block;
       }
       setOutput(value);
+    }
+  `,
+  };
+}
+
+/**
+ * Puts the parts' rows back in input order: output number j = 5·t + f comes from row `local[t]` of part `part[t]`
+ * (packed and unpacked inputs were measured by different programs).
+ */
+function webGlGather(partSizes: readonly number[], part: readonly number[], local: readonly number[]): WebGlProgram {
+  const names = partSizes.map((_, i) => `p${i}`);
+  const n = part.length;
+  const pick = names.map((name, i) => `k == ${i} ? get${name.charAt(0).toUpperCase()}${name.slice(1)}(row * ${TENSOR_STATS_FIELDS} + f)`).join(' : ');
+  return {
+    variableNames: names,
+    outputShape: [n * TENSOR_STATS_FIELDS],
+    userCode: `
+    const int PART[${n}] = int[${n}](${part.join(', ')});
+    const int LOCAL[${n}] = int[${n}](${local.join(', ')});
+    void main() {
+      int j = getOutputCoords();
+      int t = j / ${TENSOR_STATS_FIELDS};
+      int f = j - t * ${TENSOR_STATS_FIELDS};
+      int k = PART[t];
+      int row = LOCAL[t];
+      setOutput(${pick} : 0.0);
     }
   `,
   };
@@ -229,27 +279,50 @@ function webGlInputsPerProgram(): number {
 }
 
 /**
- * The webgl kernel: ceil(inputs / 16) programs (a program cannot write into another's output, so several are joined
- * by the backend's own Concat kernel). Packed inputs (matMul's outputs are packed) are unpacked first, one program
- * each, because a flat view of a packed texture is not its row-major order.
+ * The webgl kernel: packed and unpacked inputs measured by programs of their own, 16 inputs each, then (when there
+ * are several parts) one gather program putting the rows back in input order: ⌈packed / 16⌉ + ⌈unpacked / 16⌉ + 1
+ * programs. Beyond 16 parts (over ~240 tensors), packed inputs are unpacked first and the backend's Concat joins.
  */
 export function webGlTensorStats({ inputs, backend }: { inputs: tf.NamedTensorInfoMap; backend: unknown }): Info {
   const b = backend as WebGlBackendLike;
   const list = orderedInputs(inputs);
   const per = webGlInputsPerProgram();
+  const isPacked = list.map((t) => b.texData.get(t.dataId).isPacked === true);
+  const packedCount = isPacked.filter(Boolean).length;
+  const inPlace = Math.ceil(packedCount / per) + Math.ceil((list.length - packedCount) / per) <= per;
   const temporaries: Info[] = [];
   const parts: Info[] = [];
-  try {
-    for (let s = 0; s < list.length; s += per) {
-      const chunk = list.slice(s, s + per).map((t) => {
-        if (!b.texData.get(t.dataId).isPacked) return flat(t);
+  const part: number[] = new Array<number>(list.length);
+  const local: number[] = new Array<number>(list.length);
+  const measure = (indices: readonly number[], packed: boolean): void => {
+    for (let s = 0; s < indices.length; s += per) {
+      const chunk = indices.slice(s, s + per);
+      const views = chunk.map((i) => {
+        const t = list[i]!;
+        if (packed) return { dataId: t.dataId, shape: packedDims(t.shape), dtype: t.dtype };
+        if (!isPacked[i]) return flat(t);
         const unpacked = b.unpackTensor(t);
         temporaries.push(unpacked);
         return flat(unpacked);
       });
-      parts.push(b.runWebGLProgram(webGlProgram(chunk.map((t) => t.shape[0]!)), chunk, 'float32'));
+      chunk.forEach((i, row) => {
+        part[i] = parts.length;
+        local[i] = row;
+      });
+      parts.push(b.runWebGLProgram(webGlProgram(views.map((v) => v.shape), packed), views, 'float32'));
     }
+  };
+  try {
+    const all = list.map((_, i) => i);
+    if (inPlace) {
+      measure(all.filter((i) => isPacked[i]), true);
+      measure(all.filter((i) => !isPacked[i]), false);
+    } else measure(all, false);
     if (parts.length === 1) return flat(parts.pop()!);
+    if (inPlace) {
+      const sizes = parts.map((p) => tf.util.sizeFromShape(p.shape));
+      return b.runWebGLProgram(webGlGather(sizes, part, local), parts.map(flat), 'float32');
+    }
     const concat = tf.getKernel('Concat', 'webgl');
     if (!concat) throw new GradguardError('BACKEND_UNAVAILABLE', `${TENSOR_STATS_KERNEL}: the webgl backend has no Concat kernel.`, 'Import @tensorflow/tfjs-backend-webgl before measuring.');
     return concat.kernelFunc({ inputs: parts.map(flat) as unknown as tf.NamedTensorInfoMap, attrs: { axis: 0 }, backend: backend as tf.KernelBackend }) as Info;
@@ -261,8 +334,8 @@ export function webGlTensorStats({ inputs, backend }: { inputs: tf.NamedTensorIn
 /**
  * Registers gradguard's one-program statistics kernels for `webgpu` and `webgl` in tfjs's kernel registry (once;
  * later calls do nothing), so that `gradientStats`, `createGradientMeter` and `guard` measure every variable's
- * gradient, weight and update in 1 + ⌊tensors / 7⌋ dispatches on WebGPU (⌈tensors / 16⌉ programs, plus a concat and
- * one unpack per packed input, on WebGL) instead of ~16 stock kernels per distinct variable shape. `useWebGpuBackend`
+ * gradient, weight and update in ⌈tensors / 7⌉ dispatches on WebGPU (⌈packed / 16⌉ + ⌈unpacked / 16⌉ + 1 programs on
+ * WebGL) instead of ~16 stock kernels per distinct variable shape. `useWebGpuBackend`
  * calls it; call it yourself when you activate the backend some other way. Returns the backends it registered now.
  */
 export function registerStatsKernels(): string[] {
