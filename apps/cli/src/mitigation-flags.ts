@@ -1,15 +1,18 @@
 import {
   type GradientTransformation,
   type LearningRateControl,
+  adaGC,
   adaptiveGradClip,
   autoClip,
   chain,
   clipByGlobalNorm,
+  clipByGroupedGlobalNorm,
   clipByNorm,
   clipByValue,
   controlLearningRate,
   decoupledWeightDecay,
   skipNonFinite,
+  skipOnSpike,
   spikeClip,
   zClip,
 } from '@gradguard/mitigations';
@@ -17,6 +20,9 @@ import {
 /** The mitigation flags of `train`, as commander parses them. */
 export interface MitigationFlags {
   readonly skipNonFinite?: boolean;
+  readonly skipOnSpike?: number | true;
+  readonly adaGc?: boolean;
+  readonly clipLayerNorm?: number;
   readonly spikeClip?: number | true;
   readonly clipValue?: number;
   readonly clipNorm?: number;
@@ -47,6 +53,10 @@ export function buildMitigations(f: MitigationFlags): Mitigations {
   const parts: [string, GradientTransformation][] = [];
   const opt = (v: number | true | undefined): number | undefined => (v === true ? undefined : v);
   if (f.skipNonFinite) parts.push(['skipNonFinite()', skipNonFinite()]);
+  if (f.skipOnSpike !== undefined) {
+    const sigma = opt(f.skipOnSpike);
+    parts.push([`skipOnSpike(${sigma ?? ''})`, skipOnSpike(sigma === undefined ? {} : { sigma })]);
+  }
   if (f.spikeClip !== undefined) {
     const t = opt(f.spikeClip);
     parts.push([`spikeClip(${t ?? ''})`, spikeClip(t === undefined ? {} : { threshold: t })]);
@@ -54,6 +64,7 @@ export function buildMitigations(f: MitigationFlags): Mitigations {
   if (f.clipValue !== undefined) parts.push([`clipByValue(${f.clipValue})`, clipByValue(f.clipValue)]);
   if (f.clipNorm !== undefined) parts.push([`clipByNorm(${f.clipNorm})`, clipByNorm(f.clipNorm)]);
   if (f.adaptiveClip !== undefined) parts.push([`adaptiveGradClip(${f.adaptiveClip})`, adaptiveGradClip(f.adaptiveClip)]);
+  if (f.adaGc) parts.push(['adaGC()', adaGC()]);
   if (f.zClip !== undefined) {
     const z = opt(f.zClip);
     parts.push([`zClip(${z ?? ''})`, zClip(z === undefined ? {} : { zThreshold: z })]);
@@ -61,6 +72,9 @@ export function buildMitigations(f: MitigationFlags): Mitigations {
   if (f.autoClip !== undefined) {
     const p = opt(f.autoClip);
     parts.push([`autoClip(${p ?? ''})`, autoClip(p === undefined ? {} : { percentile: p })]);
+  }
+  if (f.clipLayerNorm !== undefined) {
+    parts.push([`clipByGroupedGlobalNorm(${f.clipLayerNorm}, by layer)`, clipByGroupedGlobalNorm(f.clipLayerNorm, { groups: layerScope })]);
   }
   if (f.clipGlobalNorm !== undefined) parts.push([`clipByGlobalNorm(${f.clipGlobalNorm})`, clipByGlobalNorm(f.clipGlobalNorm)]);
   if (f.weightDecay !== undefined) parts.push([`decoupledWeightDecay(${f.weightDecay})`, decoupledWeightDecay(f.weightDecay)]);
@@ -75,4 +89,10 @@ export function buildMitigations(f: MitigationFlags): Mitigations {
   if (f.lrWarmup !== undefined) names.push(`lrWarmup(${f.lrWarmup})`);
   if (f.rollback) names.push('rollback');
   return { transform, learningRate, rollback: !!f.rollback, description: names.length ? names.join(' → ') : 'none' };
+}
+
+/** A variable's layer scope from its name: `dense_Dense1/kernel` → `dense_Dense1` (tfjs names weights `<layer>/<weight>`). */
+export function layerScope(variableName: string): string {
+  const slash = variableName.lastIndexOf('/');
+  return slash > 0 ? variableName.slice(0, slash) : variableName;
 }

@@ -49,6 +49,26 @@ describe('gradguard train', () => {
     expect(records[1]!.toString('latin1')).toContain('layer_norm/recurrent_1');
   });
 
+  it('--skip-on-spike --clip-layer-norm 1, --ada-gc: the 2025–26 rules from the command line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradguard-train-'));
+    const r = gradguard([...EXPLODING, '--skip-on-spike', '--clip-layer-norm', '1', '--log', join(dir, 'run.jsonl'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.config.transform).toBe('skipOnSpike() → clipByGroupedGlobalNorm(1, by layer)');
+    expect(j).toMatchObject({ steps: 12, weightsFinite: true, firstNonFiniteStep: null });
+    const log = readRunLogFile(join(dir, 'run.jsonl'));
+    // Two layers (the recurrent layer and the head), each clipped to norm 1 on its own: the global norm of the update
+    // is at most sqrt(2), and above 1 on the exploding first step (global clipping would have held it at 1).
+    for (const s of log.steps) expect(s.postClipNorm).toBeLessThanOrEqual(Math.SQRT2 * (1 + 1e-5));
+    expect(log.steps[0]!.preClipNorm).toBeGreaterThan(1e4);
+    expect(log.steps[0]!.postClipNorm).toBeGreaterThan(1.01);
+    // AdaGC's warm-up clips the global norm to λ_abs = 1 (its first 100 steps).
+    const a = gradguard([...EXPLODING, '--ada-gc', '--log', join(dir, 'ada.jsonl'), '--json']);
+    expect(a.code, a.stderr).toBe(0);
+    expect(JSON.parse(a.stdout).config.transform).toBe('adaGC()');
+    for (const s of readRunLogFile(join(dir, 'ada.jsonl')).steps) expect(s.postClipNorm).toBeLessThanOrEqual(1 + 1e-5);
+  });
+
   it('--clip-global-norm 1: the same run stays finite, every applied norm is at most 1, --json summary', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradguard-train-'));
     const r = gradguard([...EXPLODING, '--clip-global-norm', '1', '--log', join(dir, 'run.jsonl'), '--json']);
