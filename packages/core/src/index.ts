@@ -100,6 +100,7 @@ export type {
   RecurrentStatistics,
   GradientStatistics,
   StepStatistics,
+  StepReplay,
 } from './run-log/index';
 export { activateRegisteredBackend, errorSummary } from './activate-backend';
 export type { ActivationResult } from './activate-backend';

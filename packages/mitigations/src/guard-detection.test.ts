@@ -26,7 +26,7 @@ async function run(model: tf.Sequential, optimizer: tf.Optimizer, steps: number,
   for (let i = 0; i < steps; i++) {
     const x = xs.slice(32 * i, 32);
     const y = ys.slice(32 * i, 32);
-    tf.dispose(guarded.minimize(() => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar, true));
+    guarded.minimize(() => tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor) as tf.Scalar, true)?.dispose();
     tf.dispose([x, y]);
   }
   await guarded.flush();

@@ -174,7 +174,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     const context = createStepContext(step, measured?.facts, loss);
     try {
       // Before anything is applied: the replay must see the weights this step's gradients were taken at.
-      if (replay) this.replayer!.check(step, grads, loss, measured?.facts, replay.f, replay.varList ?? (Object.values(params) as tf.Variable[]));
+      const replayed = replay && this.replayer!.check(step, grads, loss, measured?.facts, replay.f, replay.varList ?? (Object.values(params) as tf.Variable[]));
       if (this.transform) {
         this.state ??= this.transform.init(params);
         [out, this.state] = this.transform.update(grads, this.state, params, context);
@@ -195,6 +195,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
         applied: typeof mask === 'object' ? 'read' : mask !== false,
         probes: Object.keys(probeMap),
         learningRate,
+        ...(replayed ? { replay: { verdict: replayed.verdict, backend: replayed.backend, replayedOn: replayed.replayedOn } } : {}),
       };
       if (readback.kind === 'host' && this.inFlight === 0) this.settle(pending, readback.readSync());
       else this.enqueue(pending, readback.read());

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { expectNoLeak } from '@gradguard/vitest-config/tensors';
+import { type StepStatistics, createMonitor } from '@gradguard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guard } from './guard';
 import type { NonFiniteReplay } from './replay-non-finite';
@@ -52,8 +53,13 @@ async function fitOn(backend: string, nanBatches: number[], replay: boolean, see
   for (const b of nanBatches) y[b * 32 + 3] = Number.NaN;
   const labels = tf.tensor2d(y, [32 * 6, 1]);
   const seen: NonFiniteReplay[] = [];
+  const stats: StepStatistics[] = [];
+  const monitor = createMonitor();
   const guarded = guard(tf.train.adam(0.01), {
     model,
+    monitor,
+    print: 'none',
+    onStep: (s) => stats.push(s),
     transform: skipNonFinite(),
     ...(replay ? { replayNonFiniteOn: 'cpu', onReplay: (r: NonFiniteReplay) => seen.push(r) } : {}),
   });
@@ -61,7 +67,7 @@ async function fitOn(backend: string, nanBatches: number[], replay: boolean, see
   await model.fit(xs, labels, { epochs: 1, batchSize: 32, shuffle: false, verbose: 0 });
   await guarded.flush();
   const weights = await Promise.all(model.getWeights().map(async (w) => Array.from(await w.data())));
-  const result = { replays: [...guarded.replays], seen, weights, backendAfter: tf.getBackend(), skipped: guarded.skipped };
+  const result = { replays: [...guarded.replays], seen, weights, backendAfter: tf.getBackend(), skipped: guarded.skipped, stats, diagnoses: monitor.diagnoses };
   guarded.dispose();
   model.dispose();
   tf.dispose([xs, ys, labels]);
@@ -122,6 +128,18 @@ describe('replayNonFiniteOn: which backend produced the NaN', () => {
       expect(run.weights.flat().every(Number.isFinite)).toBe(true);
     });
   }
+
+  it('the verdict reaches the step record, the run log and the non-finite diagnosis', async () => {
+    const flaky = await fitOn('flaky', [], true);
+    expect(flaky.stats[0]!.replay).toEqual({ verdict: 'backend', backend: 'flaky', replayedOn: 'cpu' });
+    const d = flaky.diagnoses.find((x) => x.problem === 'non-finite')!;
+    expect(d.evidence).toMatchObject({ nonFiniteSource: 'backend', backend: 'flaky', replayedOn: 'cpu' });
+    expect(d.message).toMatch(/Replayed on cpu, the same batch with the same weights is finite: the flaky backend's kernels produced the NaN\/Infinity/);
+    const bad = await fitOn('wasm', [1], true);
+    expect(bad.stats[1]!.replay).toEqual({ verdict: 'model', backend: 'wasm', replayedOn: 'cpu' });
+    expect(bad.stats.filter((s) => s.replay !== undefined).map((s) => s.step)).toEqual([1]);
+    expect(bad.diagnoses.find((x) => x.problem === 'non-finite')!.message).toMatch(/Replayed on cpu it is non-finite too: the model, its weights or the data produce it, not the wasm backend\./);
+  });
 
   it('the same model and bad data on the flaky backend still blames the model where cpu agrees', async () => {
     // Bad data is non-finite on both backends: "model", even though this backend has its own bug.

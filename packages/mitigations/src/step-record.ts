@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { MeasuredGradients, PendingSpectra, ReadValues, StepReadback, StepStatistics } from '@gradguard/core';
+import type { MeasuredGradients, PendingSpectra, ReadValues, StepReadback, StepReplay, StepStatistics } from '@gradguard/core';
 import type { NamedTensor } from './guard-types';
 import type { StepContext, TensorMap } from './transformation';
 
@@ -14,6 +14,8 @@ export interface Pending {
   readonly applied: boolean | 'read';
   readonly probes: readonly string[];
   readonly learningRate: number | undefined;
+  /** The replay of a non-finite step on another backend, when one was made (`replayNonFiniteOn`). */
+  readonly replay?: StepReplay;
 }
 
 /** A measured step's statistics from its read-back values: each participant's values under its own key. */
@@ -39,6 +41,7 @@ export function readStep(p: Pending, values: ReadValues): { stats: StepStatistic
     skipped: !applied,
     ...(recurrent ? { recurrent } : {}),
     ...(p.learningRate !== undefined ? { learningRate: p.learningRate } : {}),
+    ...(p.replay ? { replay: p.replay } : {}),
   };
   return { stats, probes, loss, applied };
 }

@@ -70,6 +70,7 @@ export function toStepRecord(s: StepStatistics, time: number): StepRecord {
     ...(s.histogramEdges ? { histogramEdges: [...s.histogramEdges] } : {}),
     ...(s.histogram ? { histogram: [...s.histogram] } : {}),
     ...(s.recurrent ? { recurrent: s.recurrent.map((r) => ({ ...r })) } : {}),
+    ...(s.replay ? { replay: { verdict: s.replay.verdict, backend: s.replay.backend, replayedOn: s.replay.replayedOn } } : {}),
   };
 }
 

@@ -26,5 +26,6 @@ export function toStepStatistics(r: StepRecord): StepStatistics {
     ...(r.histogramEdges ? { histogramEdges: [...r.histogramEdges] } : {}),
     ...(r.histogram ? { histogram: [...r.histogram] } : {}),
     ...(r.recurrent ? { recurrent: r.recurrent.map((x) => ({ ...x })) } : {}),
+    ...(r.replay ? { replay: { ...r.replay } } : {}),
   };
 }

@@ -87,6 +87,7 @@ describe('a run log keeps what the detectors need', () => {
           { layer: 'b', size: 20, norm: 0.4, maxAbs: 0.3, nonFinite: 0, zeros: 0, weightNorm: w, histogram: [1, 18, 1] },
         ],
         recurrent: [{ layer: 'b', className: 'SimpleRNN', gate: 'all', spectralRadius: 0.9, maxSingularValue: 1.1, timeSteps: 20 }],
+        ...(i === 40 ? { replay: { verdict: 'backend' as const, backend: 'webgl', replayedOn: 'cpu' } } : {}),
       };
     });
     const sink = createMemorySink();

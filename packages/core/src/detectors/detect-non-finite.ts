@@ -1,5 +1,6 @@
 import { ADVICE } from '../advice';
 import type { Detector, Finding } from '../detector';
+import type { StepStatistics } from '../run-log/statistics';
 
 /**
  * Fires (critical) on any step whose gradients contain NaN/±Infinity, whose loss is not finite, or whose weights are
@@ -12,6 +13,7 @@ export function detectNonFinite(): Detector {
     name: 'detectNonFinite',
     observe(s) {
       const findings: Finding[] = [];
+      const source = replayVerdict(s.replay);
       if (s.nonFinite > 0) {
         const bad = s.layers.filter((l) => l.nonFinite > 0);
         const first = bad[0];
@@ -23,8 +25,10 @@ export function detectNonFinite(): Detector {
           message:
             `${s.nonFinite} of ${s.size} gradient entries are NaN/Infinity` +
             (first ? `, first in layer "${first.layer}" (${first.nonFinite} entries)` : ` in ${varsBad} variable(s)`) +
-            (s.skipped ? '; the update was skipped.' : '; applying them destroys the weights.'),
+            (s.skipped ? '; the update was skipped.' : '; applying them destroys the weights.') +
+            source.text,
           evidence: {
+            ...source.evidence,
             where: 'gradients',
             nonFinite: s.nonFinite,
             size: s.size,
@@ -39,8 +43,8 @@ export function detectNonFinite(): Detector {
         findings.push({
           problem: 'non-finite',
           severity: 'critical',
-          message: `The loss is ${s.loss} at step ${s.step}.`,
-          evidence: { where: 'loss', loss: s.loss, globalNorm: s.globalNorm },
+          message: `The loss is ${s.loss} at step ${s.step}.${source.text}`,
+          evidence: { where: 'loss', loss: s.loss, globalNorm: s.globalNorm, ...source.evidence },
           advice: ADVICE['non-finite'],
         });
       }
@@ -63,4 +67,16 @@ export function detectNonFinite(): Detector {
     },
     reset() {},
   };
+}
+
+/** The replay's verdict (guard's `replayNonFiniteOn`) as a sentence and evidence, or nothing when there was none. */
+function replayVerdict(r: StepStatistics['replay']): { text: string; evidence: Record<string, string> } {
+  if (!r) return { text: '', evidence: {} };
+  const text =
+    r.verdict === 'backend'
+      ? ` Replayed on ${r.replayedOn}, the same batch with the same weights is finite: the ${r.backend} backend's kernels ` +
+        'produced the NaN/Infinity (a backend precision bug, as in tfjs issues #1321, #4326, #5573), not the model — ' +
+        `train on ${r.replayedOn} or another backend, and report it to tfjs.`
+      : ` Replayed on ${r.replayedOn} it is non-finite too: the model, its weights or the data produce it, not the ${r.backend} backend.`;
+  return { text, evidence: { nonFiniteSource: r.verdict, replayedOn: r.replayedOn, backend: r.backend } };
 }

@@ -22,6 +22,7 @@ export type {
   RecurrentStatistics,
   GradientStatistics,
   StepStatistics,
+  StepReplay,
 } from './index';
 export { GradguardError, RunLogError, InvalidArgumentError, checkNumber, checkOptions, describeValue } from '../errors';
 export type { GradguardErrorCode } from '../errors';

@@ -37,6 +37,13 @@ describe('encodeRunLogRecord', () => {
     }
   });
 
+  it('keeps the replay verdict of a non-finite step, and the reader refuses an unknown verdict', () => {
+    const r = { ...step(2, 1), replay: { verdict: 'backend', backend: 'webgl', replayedOn: 'cpu' } } as RunLogRecord;
+    expect(parseRunLogRecord(JSON.parse(encodeRunLogRecord(r)))).toMatchObject({ replay: { verdict: 'backend', backend: 'webgl', replayedOn: 'cpu' } });
+    const bad = { ...step(2, 1), replay: { verdict: 'gpu', backend: 'webgl', replayedOn: 'cpu' } };
+    expect(() => parseRunLogRecord(JSON.parse(JSON.stringify(bad)))).toThrow(/replay\.verdict/);
+  });
+
   it('matches the replacer encoding on diagnoses with non-finite evidence and on 500 random records', () => {
     const d: RunLogRecord = {
       type: 'diagnosis', problem: 'non-finite', severity: 'critical', phase: 'onset', step: 2, detector: 'detectNonFinite',

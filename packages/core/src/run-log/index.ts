@@ -5,7 +5,7 @@ export { encodeRunLogRecord, parseRunLogRecord, parseRunLog, createRunLogLineRea
 export type { RunLog, RunLogReadOptions, RunLogLineReader, SkippedLine, SkippedLines } from './codec';
 export { PROBLEMS, SEVERITIES, PHASES, REMEDIES } from './diagnosis';
 export type { Problem, Severity, Phase, Remedy, Advice, Diagnosis } from './diagnosis';
-export type { VariableStatistics, LayerStatistics, RecurrentStatistics, GradientStatistics, StepStatistics } from './statistics';
+export type { VariableStatistics, LayerStatistics, RecurrentStatistics, GradientStatistics, StepStatistics, StepReplay } from './statistics';
 export { GradguardError, RunLogError, InvalidArgumentError, checkNumber, checkOptions, describeValue } from '../errors';
 export type { GradguardErrorCode } from '../errors';
 export { formatNumber } from '../format';

@@ -87,6 +87,7 @@ export const stepRecordSchema = z.object({
   histogramEdges: z.array(num).optional(),
   histogram: z.array(count).optional(),
   recurrent: z.array(recurrentStep).optional(),
+  replay: z.object({ verdict: z.enum(['backend', 'model']), backend: z.string(), replayedOn: z.string() }).optional(),
 });
 
 const evidenceValue = z.union([num, z.string(), z.boolean(), z.null()]);

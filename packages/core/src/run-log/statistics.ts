@@ -97,4 +97,18 @@ export interface StepStatistics extends GradientStatistics {
   readonly skipped: boolean;
   /** The learning rate in force, when the optimizer exposes one. */
   readonly learningRate?: number;
+  /**
+   * A non-finite step replayed on another backend (guard's `replayNonFiniteOn`): `backend` when the replay was finite
+   * (the training backend's kernels produced the NaN/Infinity), `model` when it was not (the weights, data or loss).
+   */
+  readonly replay?: StepReplay;
+}
+
+/** Where a non-finite step's NaN/Infinity came from, by replaying it on another backend. */
+export interface StepReplay {
+  readonly verdict: 'backend' | 'model';
+  /** The backend the step ran on (`wasm`, `webgl`...). */
+  readonly backend: string;
+  /** The backend it was replayed on (`cpu`). */
+  readonly replayedOn: string;
 }
