@@ -7,7 +7,7 @@ import type { StepStatistics } from './run-log/statistics';
  * network, an LSTM instead of a plain RNN) and their mirror images for vanishing ones.
  */
 /** The clipping remedies: advice repeats none of them on a step whose update was already clipped. */
-export const CLIPPING_REMEDIES: readonly Remedy[] = ['clipByGlobalNorm', 'clipByNorm', 'clipByValue', 'adaptiveGradClip'];
+export const CLIPPING_REMEDIES: readonly Remedy[] = ['clipByGlobalNorm', 'clipByGroupedGlobalNorm', 'clipByNorm', 'clipByValue', 'adaptiveGradClip', 'adaGC'];
 
 /** The step's update was scaled down by a transformation (and is still finite). */
 export function wasClipped(s: Pick<StepStatistics, 'scale' | 'postClipNorm'>): boolean {
@@ -73,7 +73,7 @@ export const ADVICE: Readonly<Record<Problem, readonly Advice[]>> = {
   ],
   'clip-starvation': [
     { remedy: 'clipByNorm', detail: 'Clip each tensor by its own norm (clipByNorm) instead of the global norm, so the outlier tensor no longer scales down every other one.' },
-    { remedy: 'clipByGlobalNorm', detail: 'Or clip by global norm per group of tensors (the outlier in a group of its own), or raise the global clip threshold.' },
+    { remedy: 'clipByGroupedGlobalNorm', detail: 'Or clip by global norm per group of tensors, the outlier in a group of its own: clipByGroupedGlobalNorm(1, { groups: [{ match: /^<its layer>/ }] }) (gradguard train: --clip-layer-norm 1); or adaGC(), which bounds each tensor by its own history.' },
     { remedy: 'lowerLearningRate', detail: 'Lower the learning rate if the outlier tensor’s norm keeps growing.' },
   ],
   'recurrent-instability': [
