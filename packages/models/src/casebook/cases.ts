@@ -496,4 +496,61 @@ export const CASE_DEFINITIONS: readonly Case[] = [
       fix('adam', 'https://stackoverflow.com/questions/37232782 (answers: an adaptive optimizer)', { kind: 'optimizer', optimizer: { name: 'adam', learningRate: 0.1 } }),
     ],
   },
+  {
+    name: 'tfjs-addition-rnn-adam-1',
+    title: 'tfjs addition-rnn LSTM encoder–decoder trained with Adam at learning rate 1 (loss ×2–3 at step 2, stays up)',
+    source: {
+      ref: `${TFJS}/tree/master/addition-rnn`,
+      published:
+        'Questions "a+b" as one-hot characters, LSTM encoder, RepeatVector(digits + 1), LSTM decoder with returnSequences, TimeDistributed(Dense(vocabulary, softmax)); \'adam\' by name, categorical cross-entropy. Here the rate is set to 1, a thousand times the named default: the misconfiguration of issue 13 (the loss jumps ×3–4 in the first steps and stays).',
+    },
+    family: 'exploding',
+    inputShape: [5, 12],
+    layers: [
+      { type: 'lstm', units: 16 },
+      { type: 'repeatVector', n: 3 },
+      { type: 'lstm', units: 16, returnSequences: true },
+      { type: 'timeDistributedDense', units: 12, activation: 'softmax' },
+    ],
+    loss: 'categoricalCrossentropy',
+    optimizer: { name: 'adam', learningRate: 1 },
+    batchSize: 64,
+    epochs: 6,
+    trainSamples: 1024,
+    testSamples: 512,
+    data: { kind: 'addition', digits: 2 },
+    // Per-character accuracy: 0.37 is what predicting each position's commonest character scores (a leading '1' in
+    // about half the sums of two 2-digit numbers, a padding space in the other half); 0.42 means digits were learned.
+    criterion: { metric: 'accuracy', threshold: 0.42 },
+    reduced: '2-digit sums, LSTM(16) instead of 128, 1024 questions, 6 epochs (96 steps)',
+    fixes: [fix('lower-learning-rate', MLM_LR, { kind: 'learning-rate', factor: 0.1 })],
+  },
+  {
+    name: 'tfjs-lstm-text-generation-rmsprop-1',
+    title: 'tfjs lstm-text-generation with the page’s learning-rate field set to 1 (loss ×4–5 at step 2, stays up)',
+    source: {
+      ref: `${TFJS}/tree/master/lstm-text-generation`,
+      published:
+        'The example’s LSTM next-character model with tf.train.rmsprop, whose learning rate the example’s page lets the user type (default 1e-2); here 1. RMSProp’s step is about the rate whatever the gradient’s size, so every weight moves by ~1 per step.',
+    },
+    family: 'exploding',
+    inputShape: [10, 20],
+    layers: [
+      { type: 'lstm', units: 32 },
+      { type: 'dense', units: 20, activation: 'softmax' },
+    ],
+    loss: 'categoricalCrossentropy',
+    optimizer: { name: 'rmsprop', learningRate: 1 },
+    batchSize: 128,
+    epochs: 6,
+    trainSamples: 1024,
+    testSamples: 512,
+    data: { kind: 'text', alphabet: 20, sampleLength: 10, problemSeed: 4 },
+    criterion: { metric: 'accuracy', threshold: 0.55 },
+    reduced: 'as tfjs-lstm-text-generation',
+    fixes: [
+      fix('example-rate', `${TFJS}/tree/master/lstm-text-generation (default learning rate 1e-2)`, { kind: 'learning-rate', factor: 0.01 }),
+      fix('lower-learning-rate', MLM_LR, { kind: 'learning-rate', factor: 0.1 }),
+    ],
+  },
 ];

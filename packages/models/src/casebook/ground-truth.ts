@@ -120,4 +120,14 @@ export const GROUND_TRUTH: Readonly<Record<string, readonly { seed: number; outc
     {seed: 2,outcome: 'learns',metric: 0.898,nanStep: null,divergenceStep: null},
     {seed: 3,outcome: 'learns',metric: 0.938,nanStep: null,divergenceStep: null},
   ],
+  'tfjs-addition-rnn-adam-1': [
+    {seed: 1,outcome: 'diverges',metric: 0.2181,nanStep: null,divergenceStep: 2},
+    {seed: 2,outcome: 'diverges',metric: 0.3464,nanStep: null,divergenceStep: 2},
+    {seed: 3,outcome: 'diverges',metric: 0.3828,nanStep: null,divergenceStep: 2},
+  ],
+  'tfjs-lstm-text-generation-rmsprop-1': [
+    {seed: 1,outcome: 'diverges',metric: 0.0879,nanStep: null,divergenceStep: 2},
+    {seed: 2,outcome: 'diverges',metric: 0.2578,nanStep: null,divergenceStep: 2},
+    {seed: 3,outcome: 'diverges',metric: 0.1055,nanStep: null,divergenceStep: 2},
+  ],
 };
