@@ -73,6 +73,6 @@ describe('gradguard demo', () => {
     expect(r.stdout).toMatch(/Exit codes:\n {2}0 {2}healthy; for train also "problems found and handled"/);
     expect(r.stdout).toMatch(/\n {2}1 {2}problems found: a run failed/);
     expect(r.stdout).toMatch(/\n {2}2 {2}usage or input error/);
-    expect(r.stdout).toMatch(/\n {2}3 {2}train --strict: problems found and handled/);
+    expect(r.stdout).toMatch(/\n {2}3 {2}train --strict, run --strict: problems found and handled/);
   });
 });

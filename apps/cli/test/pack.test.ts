@@ -115,7 +115,7 @@ describe('gradguard from packed tarballs in an empty npm project', () => {
     const help = run('npx', ['gradguard', '--help'], project);
     expect(help.code, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^Usage: gradguard \[options\] \[command\]/);
-    expect(help.stdout).toMatch(/\n {2}3 {2}train --strict: problems found and handled/);
+    expect(help.stdout).toMatch(/\n {2}3 {2}train --strict, run --strict: problems found and handled/);
     const version = run('npx', ['gradguard', '--version'], project);
     expect(version.stdout.trim()).toBe(readJson(join(CLI_DIR, 'package.json')).version);
   });
