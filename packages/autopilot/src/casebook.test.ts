@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type CaseWithTruth, getCase } from '@gradguard/models';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CaseJobResult, applicableRepairs, casebookJobs, rightProblems, runCaseJob, scoreCasebook, symptomStep } from './casebook';
+import { type CaseJobResult, applicableRepairs, casebookJobs, chooseCaseRepair, rightProblems, runCaseJob, scoreCasebook, symptomStep } from './casebook';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -85,6 +85,24 @@ describe('casebook jobs', () => {
     // relu-he would change nothing: its hidden layer already is ReLU with he_uniform.
     expect(names).toEqual(['normalize-data', 'clipnorm-1', 'lower-learning-rate', 'adam', 'batch-norm']);
     expect(applicableRepairs(getCase('mlm-circles-deep-tanh')!).map((a) => a.repair.name)).toContain('relu-he');
+  });
+
+  it('the autopilot repairs a mismatched output activation first, and lowers an adaptive optimizer’s rate instead of clipping', () => {
+    const pick = (name: string, family: 'exploding' | 'vanishing') => chooseCaseRepair(getCase(name)!, family)?.repair.name;
+    // A ReLU output under categorical cross-entropy: softmax first, whichever family the symptom named.
+    expect(pick('autotrainer-blobs-relu-output', 'vanishing')).toBe('softmax-output');
+    expect(pick('autotrainer-blobs-relu-output', 'exploding')).toBe('softmax-output');
+    // Plain SGD on blobs (nothing to normalize): clipping is the first fitting repair.
+    expect(pick('mlm-blobs-lr-1', 'exploding')).toBe('clipnorm-1');
+    // Adam at 1 and RMSProp at 1: clipping cannot bound an adaptive step, so the rate is lowered (×0.1).
+    const adam = chooseCaseRepair(getCase('tfjs-addition-rnn-adam-1')!, 'exploding')!;
+    expect(adam.repair.name).toBe('lower-learning-rate');
+    expect(adam.changed.optimizer).toMatchObject({ name: 'adam', learningRate: 0.1 });
+    expect(pick('tfjs-lstm-text-generation-rmsprop-1', 'exploding')).toBe('lower-learning-rate');
+    // Both stay in the random-fix baseline's list: the rule orders the autopilot's choice, not the candidates.
+    expect(applicableRepairs(getCase('tfjs-addition-rnn-adam-1')!).map((a) => a.repair.name)).toContain('clipnorm-1');
+    // Data that can be scaled is scaled first (the regression's unscaled targets), as the sources' answers do.
+    expect(pick('mlm-regression-exploding', 'exploding')).toBe('normalize-data');
   });
 
   it('runs a broken case guarded: the NaN run is diagnosed, an accepted fix (clipnorm 1 through guard) repairs it', async () => {

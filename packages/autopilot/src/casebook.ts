@@ -77,6 +77,27 @@ export function applicableRepairs<C extends Case>(c: C): { repair: CaseRepair; c
   return out;
 }
 
+/** Optimizers whose step is normalized by a running gradient scale (Adam, RMSProp, Adagrad, Adamax, Adadelta). */
+const ADAPTIVE = new Set(['adam', 'rmsprop', 'adagrad', 'adamax', 'adadelta']);
+
+/**
+ * The autopilot's repair for a diagnosed family: the first applicable repair fitting it, in `CASE_REPAIRS` order,
+ * with two rules that read the model before the symptom:
+ * 1. An output activation that does not fit the loss (a ReLU or linear output under categorical cross-entropy) is
+ *    repaired first, whatever the symptom: AUTOTRAINER's "improper activation" rule (Zhang et al., ICSE 2021) — the
+ *    loss's log of a zero output turns NaN or starves the gradient, and no change to the step can fix that.
+ * 2. Under an adaptive optimizer, gradient clipping is not tried for a blow-up: Adam's and RMSProp's step is the
+ *    gradient divided by its own running scale, so its size is about the learning rate whatever the gradient's norm
+ *    (Kingma & Ba 2015, §2.1: |Δθ| ≲ α); clipping rescales numerator and denominator alike. The rate itself is lowered.
+ */
+export function chooseCaseRepair<C extends Case>(c: C, family: Exclude<CaseFamily, 'healthy'>): { repair: CaseRepair; changed: C } | undefined {
+  const fitting = applicableRepairs(c).filter((a) => a.repair.fits.includes(family));
+  const output = fitting.find((a) => a.repair.name === 'softmax-output');
+  if (output) return output;
+  const adaptive = ADAPTIVE.has(c.optimizer.name);
+  return fitting.find((a) => !(adaptive && family === 'exploding' && (a.repair.change.kind === 'clipnorm' || a.repair.change.kind === 'clipvalue')));
+}
+
 /** One (case, seed, arm) run as plain data, so a worker pool can run it anywhere: `runCaseJob(job)`. */
 export type CaseJob =
   | { readonly case: string; readonly seed: number; readonly arm: 'watch' }
@@ -171,7 +192,7 @@ export async function runCaseJob(job: CaseJob): Promise<CaseJobResult> {
       return { ...base, problems, firstSeriousStep, firstRightStep, repair: null, outcome: run.outcome, metric: run.metric, passed: run.passed, durationMs: performance.now() - started };
     }
     const family = familyOf(problems);
-    const pick = family ? applicableRepairs(c).find((a) => a.repair.fits.includes(family)) : undefined;
+    const pick = family ? chooseCaseRepair(c, family) : undefined;
     if (!pick) {
       return { ...base, problems, firstSeriousStep, firstRightStep, repair: null, outcome: run.outcome, metric: run.metric, passed: run.passed, durationMs: performance.now() - started };
     }

@@ -6,6 +6,7 @@ export {
   CASE_REPAIRS,
   FAMILY_PROBLEMS,
   applicableRepairs,
+  chooseCaseRepair,
   casebookJobs,
   isSerious,
   rightProblems,

@@ -351,13 +351,18 @@ export const CASE_DEFINITIONS: readonly Case[] = [
   },
   {
     name: 'so-52800582-power-4',
-    title: 'Fitting y = x⁴ on x ∈ [−100, 100] with a sigmoid first layer (saturation, no learning)',
+    title: 'Fitting y = x⁴ on x ∈ [−100, 100] with a sigmoid first layer (targets of 1e8: gradients of 1e8, no learning)',
     source: {
       ref: 'https://stackoverflow.com/questions/52800582 ("Why do I fail to predict y=x**4 with keras? (y=x**3 works)")',
       published:
         'Inputs in [−100, 100], targets up to 1e8; Dense(50, sigmoid), Dense(50, elu), Dense(1) with glorot_uniform (the answer derives the widths from the ±0.34 weight range). Accepted answer: the sigmoid units saturate (derivative ≈ 0) and the outputs are 1e8 times the weights’ scale: scale inputs and outputs.',
     },
-    family: 'vanishing',
+    // Labelled by measurement, not by the answer's first point: every layer's gradient is 4e7–2e8 from step 0 (seed 1:
+    // 4.2e7, 1.5e8, 1.1e8 in dense_1..3; global 1.3e8–2.3e8 over steps 0–4), nothing vanishes — the sigmoid units' small
+    // derivative is swamped by an error of 1e8. The cause is the one of mlm-regression-exploding (MLM's exploding-gradient
+    // example): regression targets far off the weights' scale, with the same accepted fix (scale the data). Adam bounds
+    // each step, so instead of NaN the loss stalls at ~1e15 (seed 1 doubles at step 9).
+    family: 'exploding',
     inputShape: [1],
     layers: [
       { type: 'dense', units: 50, activation: 'sigmoid' },
