@@ -264,7 +264,21 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
 }
 
 function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const h = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[h]! : (sorted[h - 1]! + sorted[h]!) / 2;
+  // Insertion sort into a scratch buffer: the windows hold 10–50 finite numbers and this runs three times a step, where
+  // copying and sorting with a comparator cost ~5 µs a step and this ~1 µs.
+  const n = xs.length;
+  if (scratch.length < n) scratch = new Float64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const v = xs[i]!;
+    let j = i - 1;
+    while (j >= 0 && scratch[j]! > v) {
+      scratch[j + 1] = scratch[j]!;
+      j--;
+    }
+    scratch[j + 1] = v;
+  }
+  const h = n >> 1;
+  return n % 2 === 1 ? scratch[h]! : (scratch[h - 1]! + scratch[h]!) / 2;
 }
+
+let scratch = new Float64Array(64);
