@@ -174,20 +174,38 @@ program
 
 program
   .command('bench')
-  .description('Run the scenario suite through detect → repair → verify and compare with AUTOTRAINER (ICSE 2021).')
+  .description('Run the scenario suite through detect → repair → verify and compare with AUTOTRAINER (ICSE 2021); --casebook scores the casebook of real cases against a random-fix baseline.')
   .option('--quick', 'the quick subset (for tests and a first look)')
-  .option('--only <names...>', 'only these scenarios (names as in @gradguard/models SCENARIOS)')
+  .option('--casebook', 'score the casebook of real cases (@gradguard/models CASEBOOK): detection, false alarms, time to diagnosis, autopilot vs random-fix repair, AUTOTRAINER where published; on cpu unless --backend names one (the ground truth was measured on cpu)')
+  .option('--accepted-fixes', 'with --casebook: also retrain each broken run with each of its accepted fixes')
+  .option('--only <names...>', 'only these scenarios (names as in @gradguard/models SCENARIOS), or with --casebook these cases')
   .option('--no-repair', 'detect only, no repair attempts')
   .option('--pascanu', 'also run the Pascanu et al. 2013 clipping experiment (adding problem, T = 50)')
-  .option('--seeds <n>', 'seeds for --pascanu', intAtLeast(1), 5)
+  .option('--seeds <n>', 'seeds for --pascanu (default 5), or with --casebook seeds 1..n (default 3, at most 3)', intAtLeast(1))
   .option('--workers <n>', 'worker processes for the independent runs (default: one per core); 1 runs them in this process; results are identical either way', intAtLeast(1))
   .option('--json', 'print the results as JSON on stdout')
   .addHelpText(
     'after',
-    '\nExit code 1 when detection is below 100 %, any healthy scenario raises an alarm, repair is below 98 %, or (--pascanu)\nclipping does not solve more seeds than no clipping (not judged with --quick).\n\nExamples:\n  $ gradguard bench --quick\n  $ gradguard bench --pascanu --json > bench.json\n  $ gradguard bench --workers 4\n  $ gradguard bench --only exploding-mlp-large-init healthy-mlp-spirals',
+    '\nExit code 1 when detection is below 100 %, any healthy scenario raises an alarm, repair is below 98 %, or (--pascanu)\nclipping does not solve more seeds than no clipping (not judged with --quick).\n\nExamples:\n  $ gradguard bench --quick\n  $ gradguard bench --pascanu --json > bench.json\n  $ gradguard bench --workers 4\n  $ gradguard bench --only exploding-mlp-large-init healthy-mlp-spirals\n  $ gradguard bench --casebook --workers 2\n\nWith --casebook, exit code 1 when a broken run is not diagnosed (right family) within 5 steps of its symptom, a\nhealthy run raises a warning, or the autopilot repairs no more runs than the random-fix baseline.',
   )
-  .action(async (opts: { quick?: boolean; only?: string[]; repair: boolean; pascanu?: boolean; seeds: number; workers?: number; json?: boolean }) => {
-    const backend = await activateBackend(program.opts().backend as string);
+  .action(async (opts: { quick?: boolean; casebook?: boolean; acceptedFixes?: boolean; only?: string[]; repair: boolean; pascanu?: boolean; seeds?: number; workers?: number; json?: boolean }) => {
+    const choice = program.opts().backend as string;
+    // The casebook's ground truth (which seeds fail, at which step) was measured on cpu: score it there by default.
+    const backend = await activateBackend(opts.casebook && choice === 'auto' ? 'cpu' : choice);
+    if (opts.casebook) {
+      const { benchCasebook } = await import('./commands/bench-casebook');
+      process.exitCode = await benchCasebook(
+        {
+          json: !!opts.json,
+          acceptedFixes: !!opts.acceptedFixes,
+          ...(opts.only ? { only: opts.only } : {}),
+          ...(opts.seeds !== undefined ? { seeds: opts.seeds } : {}),
+          ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+        },
+        backend,
+      );
+      return;
+    }
     const { bench } = await import('./commands/bench');
     process.exitCode = await bench(
       {
@@ -196,7 +214,7 @@ program
         ...(opts.only ? { only: opts.only } : {}),
         repair: opts.repair,
         pascanu: !!opts.pascanu,
-        pascanuSeeds: opts.seeds,
+        pascanuSeeds: opts.seeds ?? 5,
         ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
       },
       backend,

@@ -56,7 +56,7 @@ export async function runJobs(jobs: readonly BenchJob[], o: RunJobsOptions): Pro
           return result;
         } catch (e) {
           const err = e as { message?: string; stack?: string };
-          throw new RunFailedError(`bench job ${job.scenario} failed in a worker process: ${err.message ?? String(e)}`, { cause: e });
+          throw new RunFailedError(`bench job ${job.kind === 'scenario' ? job.scenario : `${job.job.case} seed ${job.job.seed} ${job.job.arm}`} failed in a worker process: ${err.message ?? String(e)}`, { cause: e });
         }
       }),
     );

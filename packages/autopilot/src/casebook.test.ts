@@ -59,6 +59,23 @@ describe('scoreCasebook on a hand-made result table', () => {
     expect(scoreCasebook(results, [broken, healthy], 6)).toMatchObject({ detectionRate: 1, meanDelay: 4 });
   });
 
+  it('scores the random-fix baseline as its expectation when every applicable repair was run', () => {
+    const options = (seed: number, passed: boolean[]) =>
+      passed.map((p, option) => row({ case: 'broken', seed, arm: 'random-fix', repair: `repair-${option}`, passed: p }));
+    const s = scoreCasebook(
+      [
+        row({ case: 'broken', seed: 1, arm: 'autopilot', problems: ['non-finite'], firstRightStep: 5, repair: 'clipnorm-1', passed: true }),
+        row({ case: 'broken', seed: 2, arm: 'autopilot', problems: ['non-finite'], firstRightStep: 4, repair: 'clipnorm-1', passed: false }),
+        // Seed 1: 1 of 4 repairs works (expected 0.25); seed 2: 3 of 4 (0.75).
+        ...options(1, [false, true, false, false]),
+        ...options(2, [true, true, false, true]),
+      ],
+      [broken],
+    );
+    expect(s.rows[0]).toMatchObject({ broken: 2, autopilotRepaired: 1, randomRepaired: 1 });
+    expect(s).toMatchObject({ autopilotRepairRate: 0.5, randomRepairRate: 0.5 });
+  });
+
   it('names the right problems per family, with non-finite right whenever the seed turned NaN', () => {
     expect(rightProblems('vanishing', { nanStep: null })).not.toContain('non-finite');
     expect(rightProblems('vanishing', { nanStep: 1 })).toContain('non-finite');
@@ -76,7 +93,8 @@ describe('casebook jobs', () => {
     expect(jobs.filter((j) => j.case === 'tfjs-iris').map((j) => j.arm)).toEqual(['watch', 'watch', 'watch']);
     const broken = jobs.filter((j) => j.case === 'mlm-regression-exploding');
     expect(broken.filter((j) => j.arm === 'autopilot')).toHaveLength(3);
-    expect(broken.filter((j) => j.arm === 'random-fix')).toHaveLength(3);
+    // The random-fix baseline runs every applicable repair (5 here) per seed: its rate is the draw's expectation.
+    expect(broken.filter((j) => j.arm === 'random-fix').map((j) => ('option' in j ? j.option : -1))).toEqual([0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
     expect(broken.filter((j) => j.arm === 'accepted-fix')).toHaveLength(3 * getCase('mlm-regression-exploding')!.fixes.length);
   });
 

@@ -103,8 +103,13 @@ export type CaseJob =
   | { readonly case: string; readonly seed: number; readonly arm: 'watch' }
   /** The autopilot: watch, then retrain with the first applicable repair (in `CASE_REPAIRS` order) fitting the diagnosed family. */
   | { readonly case: string; readonly seed: number; readonly arm: 'autopilot' }
-  /** The baseline: one repair drawn uniformly from the applicable repairs, seeded by `draw`. */
+  /**
+   * The baseline: one repair drawn uniformly from the applicable repairs, seeded by `draw` (and the case and seed), or,
+   * with `option`, the applicable repair at that index — `casebookJobs` runs every option, so the baseline's rate is
+   * its exact expectation rather than one draw's luck.
+   */
   | { readonly case: string; readonly seed: number; readonly arm: 'random-fix'; readonly draw: number }
+  | { readonly case: string; readonly seed: number; readonly arm: 'random-fix'; readonly option: number }
   /** One of the case's accepted fixes, by index: does the field's fix reach the criterion here? */
   | { readonly case: string; readonly seed: number; readonly arm: 'accepted-fix'; readonly fix: number };
 
@@ -165,8 +170,8 @@ function familyOf(problems: readonly string[]): Exclude<CaseFamily, 'healthy'> |
 
 /**
  * Runs one job. `watch`: the case as its source wrote it, guarded watch-only. `autopilot`: the same, then — when a
- * serious diagnosis names a family — the first applicable repair for it, retrained from the same seed. `random-fix`:
- * a repair drawn at random from the same list (ICST'23's baseline), regardless of any diagnosis. `accepted-fix`: the
+ * serious diagnosis names a family — the repair `chooseCaseRepair` picks, retrained from the same seed. `random-fix`:
+ * a repair from the same list regardless of any diagnosis (ICST'23's baseline): drawn at random, or the one at `option`. `accepted-fix`: the
  * case's own accepted fix.
  */
 export async function runCaseJob(job: CaseJob): Promise<CaseJobResult> {
@@ -200,8 +205,17 @@ export async function runCaseJob(job: CaseJob): Promise<CaseJobResult> {
     repair = pick.repair.name;
   } else if (job.arm === 'random-fix') {
     const options = applicableRepairs(c);
-    const random = createRandom(job.draw * 7919 + job.seed);
-    const pick = options[Math.min(options.length - 1, Math.floor(random() * options.length))];
+    let index: number;
+    if ('option' in job) {
+      if (!Number.isInteger(job.option) || job.option < 0 || job.option >= options.length) {
+        throw new Error(`runCaseJob: ${c.name} has ${options.length} applicable repairs; option ${job.option} does not exist (use 0 to ${options.length - 1}).`);
+      }
+      index = job.option;
+    } else {
+      // The case's name is part of the seed: otherwise every case would draw the same number for the same seed.
+      index = Math.floor(createRandom(hashName(c.name) ^ (job.draw * 7919 + job.seed))() * options.length);
+    }
+    const pick = options[Math.min(options.length - 1, index)];
     target = pick?.changed;
     repair = pick?.repair.name ?? null;
   } else {
@@ -217,7 +231,18 @@ export async function runCaseJob(job: CaseJob): Promise<CaseJobResult> {
   return { ...base, problems, firstSeriousStep, firstRightStep, repair, outcome: run.outcome, metric: run.metric, passed: run.passed, durationMs: performance.now() - started };
 }
 
-/** Every job of a casebook score: for each case and seed, watch; for broken cases also autopilot, random-fix and each accepted fix. */
+/** FNV-1a hash of a name, as a 32-bit seed. */
+function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Every job of a casebook score: for each case and seed, watch; for broken cases also autopilot, the random-fix
+ * baseline with every applicable repair (one job each: the baseline's exact expectation), and optionally each
+ * accepted fix.
+ */
 export function casebookJobs(options: { readonly cases?: readonly string[]; readonly seeds?: readonly number[]; readonly acceptedFixes?: boolean } = {}): CaseJob[] {
   const seeds = options.seeds ?? [1, 2, 3];
   const jobs: CaseJob[] = [];
@@ -228,7 +253,9 @@ export function casebookJobs(options: { readonly cases?: readonly string[]; read
         jobs.push({ case: c.name, seed, arm: 'watch' });
         continue;
       }
-      jobs.push({ case: c.name, seed, arm: 'autopilot' }, { case: c.name, seed, arm: 'random-fix', draw: 1 });
+      jobs.push({ case: c.name, seed, arm: 'autopilot' });
+      // The random-fix baseline over every applicable repair: its rate is the expectation of a uniform draw.
+      applicableRepairs(c).forEach((_, option) => jobs.push({ case: c.name, seed, arm: 'random-fix', option }));
       if (options.acceptedFixes ?? false) c.fixes.forEach((_, fix) => jobs.push({ case: c.name, seed, arm: 'accepted-fix', fix }));
     }
   }
@@ -248,7 +275,10 @@ export interface CaseScore {
   readonly healthy: number;
   /** Mean steps from the symptom to the first right diagnosis over detected seeds (negative: before the loss showed it). */
   readonly meanDelay: number | null;
-  /** Broken seeds whose autopilot / random-fix repair reached the criterion. */
+  /**
+   * Broken seeds whose autopilot repair reached the criterion; for the random fix, the expected number: per seed, the
+   * share of its random-fix runs (every applicable repair, or one draw) that reached it.
+   */
   readonly autopilotRepaired: number;
   readonly randomRepaired: number;
   readonly autopilotRepairs: readonly (string | null)[];
@@ -309,8 +339,8 @@ export function scoreCasebook(results: readonly CaseJobResult[], cases: readonly
         autopilotRepairs.push(auto.repair);
         if (auto.repair !== null && auto.passed) autopilotRepaired++;
       }
-      const rand = mine.find((r) => r.seed === seed && r.arm === 'random-fix');
-      if (rand && rand.repair !== null && rand.passed) randomRepaired++;
+      const rand = mine.filter((r) => r.seed === seed && r.arm === 'random-fix');
+      if (rand.length > 0) randomRepaired += rand.filter((r) => r.repair !== null && r.passed).length / rand.length;
     }
     rows.push({
       case: c.name,

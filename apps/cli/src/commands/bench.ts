@@ -16,7 +16,7 @@ import {
 import { table } from '@gradguard/reporter';
 import cliProgress from 'cli-progress';
 import type { BackendReport } from '../backend';
-import type { BenchJob } from '../bench-jobs';
+import { type BenchJob, jobLabel } from '../bench-jobs';
 import { defaultWorkers, runJobs } from '../pool';
 
 /** AUTOTRAINER (Zhang et al., ICSE 2021), on 495 Keras models: the figures gradguard is measured against. */
@@ -116,17 +116,17 @@ export async function bench(o: BenchOptions, backend: BackendReport): Promise<nu
     workers,
     backend: backend.name,
     onStart: (i) => {
-      if (!bar && !o.json) process.stderr.write(`  [${i + 1}/${jobs.length}] ${jobs[i]!.scenario}\n`);
-      bar?.update(done, { name: jobs[i]!.scenario });
+      if (!bar && !o.json) process.stderr.write(`  [${i + 1}/${jobs.length}] ${jobLabel(jobs[i]!)}\n`);
+      bar?.update(done, { name: jobLabel(jobs[i]!) });
     },
     onDone: (i) => {
       done++;
-      if (workers > 1 && !bar && !o.json) process.stderr.write(`  [${done}/${jobs.length}] ${jobs[i]!.scenario} done\n`);
-      bar?.update(done, { name: workers > 1 ? `${jobs[i]!.scenario} done` : '' });
+      if (workers > 1 && !bar && !o.json) process.stderr.write(`  [${done}/${jobs.length}] ${jobLabel(jobs[i]!)} done\n`);
+      bar?.update(done, { name: workers > 1 ? `${jobLabel(jobs[i]!)} done` : '' });
     },
   });
   const rows: ScenarioRow[] = scenarios.map((scenario, i) => {
-    const report = reports[i]!;
+    const report = reports[i] as AutopilotReport;
     const detectedCorrectly =
       scenario.expected === 'healthy' ? report.detected.length === 0 : report.detected.includes(scenario.expected);
     return { name: scenario.name, expected: scenario.expected, report, detectedCorrectly };
