@@ -25,6 +25,11 @@ export interface RunTiming {
   readonly msPerStep: number;
   /** Mean ms per step over the same steps, the final flush included (sensitive to single slow steps). */
   readonly meanMsPerStep: number;
+  /**
+   * The same as `msPerStep` in this process's CPU time (user + system, all its threads: `process.cpuUsage`): what
+   * the step costs the machine, nearly blind to other processes competing for the cores, which wall time is not.
+   */
+  readonly cpuMsPerStep: number;
   /** Final loss (the same for configurations that do the same arithmetic). */
   readonly loss: number;
 }
@@ -35,6 +40,10 @@ export interface ConfigResult {
   readonly ratio: number;
   readonly ratioMin: number;
   readonly ratioMax: number;
+  /** The same ratio in process CPU time (see `RunTiming.cpuMsPerStep`). */
+  readonly cpuRatio: number;
+  readonly cpuRatioMin: number;
+  readonly cpuRatioMax: number;
   /** Median ms per step over rounds. */
   readonly msPerStep: number;
   /** Per step, counted in the warm-up run over the steps after the first SKIPPED_STEPS, final flush excluded. */
@@ -51,7 +60,11 @@ export interface ModelResult {
   readonly bareMsPerStep: number;
   readonly configs: readonly ConfigResult[];
   /** Every round's raw numbers: the order run and each configuration's ms per step. */
-  readonly raw: readonly { readonly order: readonly ConfigName[]; readonly msPerStep: Readonly<Partial<Record<ConfigName, number>>> }[];
+  readonly raw: readonly {
+    readonly order: readonly ConfigName[];
+    readonly msPerStep: Readonly<Partial<Record<ConfigName, number>>>;
+    readonly cpuMsPerStep: Readonly<Partial<Record<ConfigName, number>>>;
+  }[];
 }
 
 export interface MeasureOptions {
@@ -90,6 +103,12 @@ export async function runOnce(
   let t0 = Number.NaN;
   let last = Number.NaN;
   const durations: number[] = [];
+  const cpuDurations: number[] = [];
+  const cpuNow = (): number => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  let cpuLast = Number.NaN;
   let counter: ReturnType<NonNullable<typeof countFrom>> | undefined;
   let readbacks: { blocking: number; async: number; backendSync: number } | undefined;
   let loss = Number.NaN;
@@ -104,8 +123,13 @@ export async function runOnce(
         onBatchEnd: (_batch, logs) => {
           batches++;
           const now = performance.now();
-          if (batches > SKIPPED_STEPS) durations.push(now - last);
+          const cpu = cpuNow();
+          if (batches > SKIPPED_STEPS) {
+            durations.push(now - last);
+            cpuDurations.push(cpu - cpuLast);
+          }
           last = now;
+          cpuLast = cpu;
           if (batches === SKIPPED_STEPS) {
             t0 = performance.now();
             if (countFrom) counter = countFrom();
@@ -118,8 +142,10 @@ export async function runOnce(
       },
     });
     const flushStart = performance.now();
+    const flushCpu = cpuNow();
     await run.finish();
     const t1 = performance.now();
+    const flushCpuMs = cpuNow() - flushCpu;
     if (batches !== p.steps) throw new Error(`${p.model.id}/${config}: ran ${batches} steps, expected ${p.steps}.`);
     // The median step (robust to a GC pause or a noisy neighbour on a shared machine hitting one step) plus the final
     // flush spread over the run: guard's asynchronous readbacks are part of its cost.
@@ -127,6 +153,7 @@ export async function runOnce(
     return {
       msPerStep: median(durations) + (t1 - flushStart) / counted,
       meanMsPerStep: (t1 - t0) / counted,
+      cpuMsPerStep: median(cpuDurations) + flushCpuMs / counted,
       loss,
       ...(readbacks ? { readbacks } : {}),
     };
@@ -186,17 +213,26 @@ export async function measureModel(model: BenchModel, options: MeasureOptions, d
     for (let round = 0; round < options.rounds; round++) {
       const order = rotate(configs, round);
       const msPerStep: Partial<Record<ConfigName, number>> = {};
-      for (const c of order) msPerStep[c] = (await runOnce(p, c, options.backend, join(dir, `${c}.jsonl`))).msPerStep;
-      raw.push({ order, msPerStep });
+      const cpuMsPerStep: Partial<Record<ConfigName, number>> = {};
+      for (const c of order) {
+        const t = await runOnce(p, c, options.backend, join(dir, `${c}.jsonl`));
+        msPerStep[c] = t.msPerStep;
+        cpuMsPerStep[c] = t.cpuMsPerStep;
+      }
+      raw.push({ order, msPerStep, cpuMsPerStep });
       log(`  round ${round + 1}/${options.rounds}: ${order.map((c) => `${c} ${msPerStep[c]!.toFixed(2)}`).join(', ')} ms/step`);
     }
     const results = configs.map((c): ConfigResult => {
       const ratios = raw.map((r) => r.msPerStep[c]! / r.msPerStep.bare!);
+      const cpuRatios = raw.map((r) => r.cpuMsPerStep[c]! / r.cpuMsPerStep.bare!);
       return {
         config: c,
         ratio: median(ratios),
         ratioMin: Math.min(...ratios),
         ratioMax: Math.max(...ratios),
+        cpuRatio: median(cpuRatios),
+        cpuRatioMin: Math.min(...cpuRatios),
+        cpuRatioMax: Math.max(...cpuRatios),
         msPerStep: median(raw.map((r) => r.msPerStep[c]!)),
         readbacksPerStep: readbacks[c],
       };

@@ -53,6 +53,16 @@ export function backendMarkdown(b: BackendResult): string[] {
     };
     lines.push(row([m.model, `${m.steps} × ${m.rounds}`, m.bareMsPerStep.toFixed(2), ...configs.map(cell)]));
   }
+  lines.push('', 'The same runs in process CPU time per step (user + system, all threads: blind to other processes on the machine):', '');
+  lines.push(row(['model', ...configs]));
+  lines.push(row(['---', ...configs.map(() => '---:')]));
+  for (const m of b.models) {
+    const cell = (c: ConfigName): string => {
+      const r = m.configs.find((x) => x.config === c);
+      return r ? `${ratio(r.cpuRatio)} <sub>${r.cpuRatioMin.toFixed(2)}–${r.cpuRatioMax.toFixed(2)}</sub>` : '';
+    };
+    lines.push(row([m.model, ...configs.map(cell)]));
+  }
   lines.push('', `Blocking readbacks per step (engine readSync: dataSync/arraySync/bufferSync), with async \`data()\` reads per step in parentheses:`, '');
   const all = configsOf(b);
   lines.push(row(['model', ...all]));

@@ -30,7 +30,7 @@ describe('bench harness (quick, cpu, spirals MLP)', () => {
     expect(m.bareMsPerStep).toBeGreaterThan(0);
     expect(m.configs.map((c) => c.config)).toEqual([...CONFIG_NAMES]);
     for (const c of m.configs) {
-      for (const x of [c.ratio, c.ratioMin, c.ratioMax, c.msPerStep]) {
+      for (const x of [c.ratio, c.ratioMin, c.ratioMax, c.msPerStep, c.cpuRatio, c.cpuRatioMin, c.cpuRatioMax]) {
         expect(Number.isFinite(x), `${c.config}: ${x}`).toBe(true);
         expect(x).toBeGreaterThan(0);
       }
@@ -38,10 +38,13 @@ describe('bench harness (quick, cpu, spirals MLP)', () => {
       expect(c.ratio).toBeLessThanOrEqual(c.ratioMax);
     }
     expect(m.configs.find((c) => c.config === 'bare')!.ratio).toBe(1);
+    expect(m.configs.find((c) => c.config === 'bare')!.cpuRatio).toBe(1);
+    for (const c of m.configs) expect(c.cpuRatioMin).toBeLessThanOrEqual(c.cpuRatio);
     // Each round runs every configuration once, starting with a different one.
     expect(m.raw).toHaveLength(2);
     expect(m.raw[0]!.order).not.toEqual(m.raw[1]!.order);
     for (const r of m.raw) expect(Object.keys(r.msPerStep).sort()).toEqual([...CONFIG_NAMES].sort());
+    for (const r of m.raw) expect(Object.keys(r.cpuMsPerStep).sort()).toEqual([...CONFIG_NAMES].sort());
     // naive is measured, and does what it says: one blocking readback per variable per step on top of bare's.
     const naive = m.configs.find((c) => c.config === 'naive')!;
     const bare = m.configs.find((c) => c.config === 'bare')!;
@@ -51,6 +54,8 @@ describe('bench harness (quick, cpu, spirals MLP)', () => {
     const md = reportMarkdown(report);
     expect(md).toContain('| model | steps × rounds | bare ms/step | watch | clip | skip+clip | skip+clip+rollback | naive |');
     expect(md).toMatch(/\| spirals \| 6 × 2 \| \d+\.\d\d \| \d+\.\d\d×/);
+    expect(md).toContain('The same runs in process CPU time per step');
+    expect(md).toMatch(/\| spirals \| \d+\.\d\d× <sub>/);
   });
 
   it('soak: no tensor growth and every step in the run log, with NaN/Inf injected', async () => {
