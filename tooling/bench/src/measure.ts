@@ -27,7 +27,8 @@ export interface RunTiming {
   readonly meanMsPerStep: number;
   /**
    * The same as `msPerStep` in this process's CPU time (user + system, all its threads: `process.cpuUsage`): what
-   * the step costs the machine, nearly blind to other processes competing for the cores, which wall time is not.
+   * the step costs the machine, not charged for time other processes hold the cores (wall time is), though their
+   * cache and memory traffic still moves it.
    */
   readonly cpuMsPerStep: number;
   /** Final loss (the same for configurations that do the same arithmetic). */

@@ -53,7 +53,7 @@ export function backendMarkdown(b: BackendResult): string[] {
     };
     lines.push(row([m.model, `${m.steps} × ${m.rounds}`, m.bareMsPerStep.toFixed(2), ...configs.map(cell)]));
   }
-  lines.push('', 'The same runs in process CPU time per step (user + system, all threads: blind to other processes on the machine):', '');
+  lines.push('', 'The same runs in process CPU time per step (user + system, all threads): not charged for the time other processes hold the cores, though still moved by their cache and memory traffic:', '');
   lines.push(row(['model', ...configs]));
   lines.push(row(['---', ...configs.map(() => '---:')]));
   for (const m of b.models) {
