@@ -132,6 +132,37 @@ describe('gradguard from packed tarballs in an empty npm project', () => {
     expect(j.diagnoses.map((d: { problem: string }) => d.problem)).toContain('exploding-gradient');
   });
 
+  it('npx gradguard run on an unmodified example-style script: live diagnoses, its own output kept, a log diagnose and report read', () => {
+    // The style of the public tfjs examples: the project's own @tensorflow/tfjs, a Sequential model compiled with a
+    // string optimizer, model.fit on unnormalized data (inputs and targets in the hundreds): SGD at 0.01 explodes.
+    writeFileSync(join(project, 'train.mjs'), `import * as tf from '@tensorflow/tfjs';
+const model = tf.sequential();
+model.add(tf.layers.dense({ units: 16, inputShape: [4], activation: 'relu', name: 'hidden', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+model.add(tf.layers.dense({ units: 1, name: 'out', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+model.compile({ optimizer: 'sgd', loss: 'meanSquaredError' });
+const xs = tf.randomUniform([128, 4], 0, 300, 'float32', 3);
+const ys = tf.sum(xs, 1, true);
+const h = await model.fit(xs, ys, { epochs: 2, batchSize: 32, verbose: 0 });
+console.log('final loss', h.history.loss.at(-1));
+`);
+    const r = run('npx', ['gradguard', 'run', 'train.mjs'], project);
+    expect(r.code, r.stderr).toBe(0); // watch-only: the script's own exit code
+    expect(r.stdout).toMatch(/^final loss (NaN|[\d.e+]+)\n$/); // the script's stdout, nothing of gradguard's
+    expect(r.stderr).toMatch(/✖ step \d+ critical (exploding-gradient|loss-divergence|non-finite)/);
+    const logs = readdirSync(join(project, 'gradguard-runs')).filter((f) => f.endsWith('.jsonl'));
+    expect(logs).toHaveLength(1);
+    const log = join('gradguard-runs', logs[0]!);
+    expect(r.stderr).toContain(`gradguard diagnose ${log}`);
+    const diagnose = run('npx', ['gradguard', 'diagnose', log, '--json'], project);
+    expect(diagnose.code).toBe(1); // problems found
+    const j = JSON.parse(diagnose.stdout);
+    expect(j.healthy).toBe(false);
+    expect(j.diagnoses.some((d: { severity: string }) => d.severity === 'critical')).toBe(true);
+    const report = run('npx', ['gradguard', 'report', log, '-o', 'run.html'], project);
+    expect(report.code, report.stderr).toBe(0);
+    expect(readFileSync(join(project, 'run.html'), 'utf8')).toContain('<html');
+  });
+
   it('npx gradguard bench --workers 2: the worker file and the bundled harness run from the install', () => {
     const r = run('npx', ['gradguard', 'bench', '--only', 'exploding-mlp-large-init', 'healthy-mlp-sine', '--no-repair', '--workers', '2', '--json'], project);
     expect(r.code, r.stderr).toBe(0);
