@@ -23,7 +23,7 @@ export interface DetectLossDivergenceOptions {
    */
   readonly undoneShare?: number;
   /**
-   * Fast rule: a raw loss at this multiple of the run's best level (the lowest median of five consecutive losses so
+   * Fast rule: a raw loss at this multiple of the run's best level (the lowest median of fifteen consecutive losses so
    * far), on one of two consecutive steps that are both at least `confirmFactor`× it, is divergence at once — no
    * smoothing, no warm-up. Critical when the loss is also above where it started. Default 3.
    */
@@ -40,7 +40,7 @@ export interface DetectLossDivergenceOptions {
   readonly weightGrowthFactor?: number;
 }
 
-/** Losses in the running median that sets the best level: five absorbs one or two noisy batches. */
+/** Losses in the running median that sets the best level: fifteen absorb a few noisy batches (and the wobble of a converged loss). */
 const LEVEL_WINDOW = 15;
 /** A weight-growth measurement corroborates a loss rise for this many steps. */
 const GROWTH_RECENT = 3;
@@ -62,7 +62,7 @@ const MIN_NOISE_SAMPLES = 8;
  *
  * Two fast rules judge raw losses from the second step on, so an obvious jump is diagnosed within one to three steps
  * (the smoothed rule alone lagged ~19 steps behind an LSTM encoder–decoder whose loss went 2.5 → 8.6 in two steps).
- * The reference is the run's best level, the lowest running median of five losses: one lucky batch cannot lower it
+ * The reference is the run's best level, the lowest running median of fifteen losses: one lucky batch cannot lower it
  * and one bad batch cannot raise it. (1) Jump: two consecutive losses ≥ 2× that level, one of them ≥ 3× — one noisy
  * batch is not enough. (1b) Sustained: the median of the last ten losses ≥ 2× that level, a loss that doubled and
  * stayed however it wobbles (a warning; measured on 3 blobs at SGD 1: 2.99, then 3.5–9.9). (2) Root cause: a loss ≥ 1.5× its level while a layer's weights have grown ≥ 10× since they
