@@ -46,3 +46,29 @@ describe('detectNormAboveBound: large is not exploding', () => {
     expect(() => detectNormAboveBound({ growthFactor: 0.5 })).toThrow('growthFactor must be a number >= 1, got 0.5');
   });
 });
+
+describe('detectNormAboveBound: findings built when read', () => {
+  // 40 steps of a growing explosion in a 3-layer model: the rule fires on every step of the streak.
+  const steps = Array.from({ length: 40 }, (_, i) => {
+    const layers = ['in', 'mid', 'out'].map((layer, j) => ({ layer, size: 10, norm: 2 * 1.3 ** (i + j), maxAbs: 1, nonFinite: 0, zeros: 0 }));
+    const norm = Math.hypot(...layers.map((l) => l.norm));
+    return { step: i, variables: [], layers, globalNorm: norm, maxAbs: 1, nonFinite: 0, size: 30, preClipNorm: norm, postClipNorm: norm, scale: 1, skipped: false, loss: 1 + i };
+  });
+
+  it('a finding read after later steps says what it said at its own step (its numbers and attribution window)', () => {
+    const eager = detectNormAboveBound();
+    const late = detectNormAboveBound();
+    const now: { message: string; layer: string | undefined; evidence: unknown }[] = [];
+    const kept: ReturnType<ReturnType<typeof detectNormAboveBound>['observe']>[] = [];
+    for (const s of steps) {
+      const [f] = eager.observe(s);
+      if (f) now.push({ message: f.message, layer: f.layer, evidence: f.evidence });
+      kept.push(late.observe(s));
+    }
+    const readLate = kept.filter((fs) => fs.length > 0).map(([f]) => ({ message: f!.message, layer: f!.layer, evidence: f!.evidence }));
+    expect(readLate.length).toBeGreaterThan(25);
+    expect(readLate).toEqual(now);
+    // The streak's numbers move from step to step, so equal messages are not equal by accident.
+    expect(new Set(now.map((x) => x.message)).size).toBe(now.length);
+  });
+});

@@ -1,8 +1,9 @@
 import { adviceFor, wasClipped } from '../advice';
-import type { Detector } from '../detector';
+import type { Detector, Finding } from '../detector';
+import type { LayerStatistics } from '../run-log/statistics';
 import { checkNumber, checkOptions } from '../errors';
 import { formatNumber as fmt } from '../format';
-import { createLayerTracker, describeAttribution } from './layer-attribution';
+import { type ExplosionAttribution, createLayerTracker, describeAttribution } from './layer-attribution';
 import { createLossTrend } from './loss-trend';
 
 export interface DetectNormAboveBoundOptions {
@@ -83,33 +84,25 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
       const improving = trend.improving() === true;
       const severity = explosive ? 'critical' : warnStreak >= patience && !improving && grown ? 'warning' : 'info';
       const clipped = wasClipped(s);
-      const attribution = tracker.attribute(bound);
-      const why = describeAttribution(attribution);
-      const layer = attribution.firstLayer ?? top?.layer;
+      // The layer, message and evidence are read by a monitor only when it reports (onset, escalation); on the other
+      // steps of a streak — every step of a long one — they are never built: computed on first read, from this step's
+      // numbers and this step's attribution window.
+      const attributed = tracker.attributeLater(bound);
+      const at = { norm, streak, streakStart, peak, postClipNorm: s.postClipNorm };
+      let built: { layer: string | undefined; message: string; evidence: Finding['evidence'] } | undefined;
+      const build = (): NonNullable<typeof built> => (built ??= describe(attributed(), top, clipped, improving, baseline, at));
       return [
         {
           problem: 'exploding-gradient',
           severity,
-          ...(layer !== undefined ? { layer } : {}),
-          message:
-            (streak < patience
-              ? `The global gradient norm is ${fmt(norm)}, over ${fmt(criticalFactor)}× the bound ${bound}`
-              : `The global gradient norm has stayed above ${bound} for ${streak} steps (since step ${streakStart}; ` +
-                `now ${fmt(norm)}, peak ${fmt(peak)})`) +
-            (top ? `; the largest is in layer "${top.layer}" (${fmt(top.norm)}).` : '.') +
-            why.text +
-            (clipped ? ` The update was clipped to a norm of ${fmt(s.postClipNorm)}, so the weights are protected; the cause remains.` : ''),
-          evidence: {
-            globalNorm: norm,
-            bound,
-            streak,
-            streakStart,
-            peak,
-            ...(top ? { largestLayer: top.layer, layerNorm: top.norm } : {}),
-            ...why.evidence,
-            clipped,
-            lossImproving: improving,
-            growth: baseline === undefined ? null : norm / baseline,
+          get layer() {
+            return build().layer;
+          },
+          get message() {
+            return build().message;
+          },
+          get evidence() {
+            return build().evidence;
           },
           // Clipping is already in place: point to the remedies of the cause instead of repeating it.
           advice: adviceFor('exploding-gradient', clipped),
@@ -126,4 +119,38 @@ export function detectNormAboveBound(options: DetectNormAboveBoundOptions = {}):
       trend.reset();
     },
   };
+
+  function describe(
+    attribution: ExplosionAttribution,
+    top: LayerStatistics | undefined,
+    clipped: boolean,
+    improving: boolean,
+    baseline: number | undefined,
+    { norm, streak, streakStart, peak, postClipNorm }: { norm: number; streak: number; streakStart: number; peak: number; postClipNorm: number },
+  ): { layer: string | undefined; message: string; evidence: Finding['evidence'] } {
+    const why = describeAttribution(attribution);
+    return {
+      layer: attribution.firstLayer ?? top?.layer,
+      message:
+        (streak < patience
+          ? `The global gradient norm is ${fmt(norm)}, over ${fmt(criticalFactor)}× the bound ${bound}`
+          : `The global gradient norm has stayed above ${bound} for ${streak} steps (since step ${streakStart}; ` +
+            `now ${fmt(norm)}, peak ${fmt(peak)})`) +
+        (top ? `; the largest is in layer "${top.layer}" (${fmt(top.norm)}).` : '.') +
+        why.text +
+        (clipped ? ` The update was clipped to a norm of ${fmt(postClipNorm)}, so the weights are protected; the cause remains.` : ''),
+      evidence: {
+        globalNorm: norm,
+        bound,
+        streak,
+        streakStart,
+        peak,
+        ...(top ? { largestLayer: top.layer, layerNorm: top.norm } : {}),
+        ...why.evidence,
+        clipped,
+        lossImproving: improving,
+        growth: baseline === undefined ? null : norm / baseline,
+      },
+    };
+  }
 }

@@ -18,6 +18,11 @@ export interface ExplosionAttribution {
 export interface LayerTracker {
   observe(step: StepStatistics): void;
   attribute(bound: number): ExplosionAttribution;
+  /**
+   * The attribution of the window as it is now, computed only when called (and once): for findings whose message a
+   * monitor reads only at an onset or an escalation, so a long streak does not pay for it on every step.
+   */
+  attributeLater(bound: number): () => ExplosionAttribution;
   reset(): void;
 }
 
@@ -34,45 +39,55 @@ export function createLayerTracker(window = 20): LayerTracker {
       if (history.length > window) history.shift();
     },
     attribute(bound) {
-      const first = new Map<string, { step: number; norm: number }>();
-      const start = new Map<string, { step: number; norm: number }>();
-      const latest = new Map<string, { step: number; norm: number }>();
-      for (const h of history) {
-        for (const l of h.layers) {
-          if (!Number.isFinite(l.norm)) continue;
-          if (!start.has(l.layer)) start.set(l.layer, { step: h.step, norm: l.norm });
-          latest.set(l.layer, { step: h.step, norm: l.norm });
-          if (l.norm > bound) {
-            if (!first.has(l.layer)) first.set(l.layer, { step: h.step, norm: l.norm });
-          } else {
-            first.delete(l.layer); // dipped below: its crossing, if any, comes later
-          }
-        }
-      }
-      let firstLayer: [string, { step: number; norm: number }] | undefined;
-      for (const [layer, f] of first) {
-        const best = firstLayer?.[1];
-        if (!best || f.step < best.step || (f.step === best.step && latest.get(layer)!.norm > latest.get(firstLayer![0])!.norm)) {
-          firstLayer = [layer, f];
-        }
-      }
-      let fastest: { layer: string; growth: number; steps: number } | undefined;
-      for (const [layer, s0] of start) {
-        const now = latest.get(layer)!;
-        if (!(s0.norm > 0) || now.step === s0.step) continue;
-        const growth = now.norm / s0.norm;
-        if (!fastest || growth > fastest.growth) fastest = { layer, growth, steps: now.step - s0.step };
-      }
-      return {
-        ...(firstLayer
-          ? { firstLayer: firstLayer[0], firstLayerStep: firstLayer[1].step, firstLayerNorm: firstLayer[1].norm }
-          : {}),
-        ...(fastest ? { fastestLayer: fastest.layer, fastestGrowth: fastest.growth, fastestGrowthSteps: fastest.steps } : {}),
-      };
+      return attributeWindow(history, bound);
+    },
+    attributeLater(bound) {
+      const window = history.slice(); // the entries themselves are never changed, only pushed and shifted
+      let result: ExplosionAttribution | undefined;
+      return () => (result ??= attributeWindow(window, bound));
     },
     reset() {
       history.length = 0;
     },
+  };
+}
+
+/** The attribution over a window of steps (oldest first). */
+function attributeWindow(history: readonly { step: number; layers: readonly LayerStatistics[] }[], bound: number): ExplosionAttribution {
+  const first = new Map<string, { step: number; norm: number }>();
+  const start = new Map<string, { step: number; norm: number }>();
+  const latest = new Map<string, { step: number; norm: number }>();
+  for (const h of history) {
+    for (const l of h.layers) {
+      if (!Number.isFinite(l.norm)) continue;
+      if (!start.has(l.layer)) start.set(l.layer, { step: h.step, norm: l.norm });
+      latest.set(l.layer, { step: h.step, norm: l.norm });
+      if (l.norm > bound) {
+        if (!first.has(l.layer)) first.set(l.layer, { step: h.step, norm: l.norm });
+      } else {
+        first.delete(l.layer); // dipped below: its crossing, if any, comes later
+      }
+    }
+  }
+  let firstLayer: [string, { step: number; norm: number }] | undefined;
+  for (const [layer, f] of first) {
+    const best = firstLayer?.[1];
+    if (!best || f.step < best.step || (f.step === best.step && latest.get(layer)!.norm > latest.get(firstLayer![0])!.norm)) {
+      firstLayer = [layer, f];
+    }
+  }
+  let fastest: { layer: string; growth: number; steps: number } | undefined;
+  for (const [layer, s0] of start) {
+    const now = latest.get(layer)!;
+    if (!(s0.norm > 0) || now.step === s0.step) continue;
+    const growth = now.norm / s0.norm;
+    if (!fastest || growth > fastest.growth) fastest = { layer, growth, steps: now.step - s0.step };
+  }
+  return {
+    ...(firstLayer
+      ? { firstLayer: firstLayer[0], firstLayerStep: firstLayer[1].step, firstLayerNorm: firstLayer[1].norm }
+      : {}),
+    ...(fastest ? { fastestLayer: fastest.layer, fastestGrowth: fastest.growth, fastestGrowthSteps: fastest.steps } : {}),
   };
 }
 
