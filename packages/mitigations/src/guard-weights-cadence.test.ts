@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { createMonitor, type StepStatistics } from '@gradguard/core';
 import { buildMlp } from '@gradguard/models';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { expectNoLeak } from '@gradguard/vitest-config/tensors';
 import { guard } from './guard';
 import { skipNonFinite } from './skip-non-finite';
 
@@ -62,6 +63,26 @@ describe('guard: weight norms on a cadence (weightsEvery)', () => {
     expect(stats[13]!.skipped).toBe(true);
     expect(measured).toEqual([...Array.from({ length: 11 }, (_, i) => i), ...Array.from({ length: 20 }, (_, i) => 14 + i)]);
     expect(Number.isFinite(stats[14]!.weightNorm)).toBe(true);
+  });
+
+  it('leaves tf.memory().numTensors unchanged over 60 steps that switch between measuring the weights and not', async () => {
+    const model = buildMlp({ inputs: 4, depth: 2, width: 8, activation: 'relu', outputs: 1, seed: 5 });
+    const xs = tf.randomNormal([16, 4], 0, 1, 'float32', 9);
+    const ys = tf.randomNormal([16, 1], 0, 1, 'float32', 10);
+    const measured: boolean[] = [];
+    const guarded = guard(tf.train.adam(0.01), { model, monitor: createMonitor(), print: 'none', weightsEvery: 3, onStep: (s) => measured.push(s.weightNorm !== undefined) });
+    const step = (): void => {
+      guarded.minimize(() => tf.losses.meanSquaredError(ys, model.apply(xs) as tf.Tensor) as tf.Scalar);
+    };
+    for (let i = 0; i < 12; i++) step(); // Adam's slots are made at the first step; the first 10 measure the weights
+    await expectNoLeak(async () => {
+      for (let i = 0; i < 60; i++) step();
+      await guarded.flush();
+    });
+    expect(measured.slice(12).filter(Boolean)).toHaveLength(20); // every 3rd of steps 12..71: both paths ran
+    guarded.dispose();
+    model.dispose();
+    tf.dispose([xs, ys]);
   });
 
   it('refuses a weightsEvery that is not a positive integer, naming it', () => {
