@@ -118,6 +118,7 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
   );
   const diagnoses: Diagnosis[] = [];
   const episodes = new Map<string, Episode>();
+  let active: readonly Diagnosis[] | undefined; // `active`, kept until the episodes change
   const recurrences = new Map<string, Recurrence>();
   const listeners = new Set<(d: Diagnosis) => void>();
   let lastStep = -1;
@@ -148,11 +149,13 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
           if (!ep) {
             const d = toDiagnosis(f, detector.name, step.step, 'onset');
             episodes.set(key, { latest: d, onsetStep: step.step, lastSeen: step.step });
+            active = undefined;
             emit(d, out);
           } else {
             ep.lastSeen = step.step;
             if (SEVERITY_RANK[f.severity] > SEVERITY_RANK[ep.latest.severity]) {
               ep.latest = toDiagnosis(f, detector.name, step.step, 'escalation');
+              active = undefined;
               emit(ep.latest, out);
             }
           }
@@ -163,6 +166,7 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
         const quiet = index - r.lastIndex;
         if (quiet >= Math.min(maxRecoveryPatience, Math.max(recoveryPatience, 2 * r.longestQuiet))) {
           episodes.delete(key);
+          active = undefined;
           emit(
             {
               problem: ep.latest.problem,
@@ -192,7 +196,8 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
       return diagnoses;
     },
     get active() {
-      return [...episodes.values()].map((e) => e.latest);
+      // Read on every step by guard's weight cadence: built again only when an episode starts, escalates or ends.
+      return (active ??= [...episodes.values()].map((e) => e.latest));
     },
     get lastStep() {
       return lastStep;
@@ -219,6 +224,7 @@ export function createMonitor(options: MonitorOptions = {}): Monitor {
     reset() {
       diagnoses.length = 0;
       episodes.clear();
+      active = undefined;
       recurrences.clear();
       lastStep = -1;
       index = -1;
