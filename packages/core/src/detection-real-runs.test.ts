@@ -47,7 +47,7 @@ describe('an LSTM encoder–decoder (the tfjs addition-rnn shape) at a learning 
         expect(div, show(diagnoses).join('\n')).toBeDefined();
         expect(div.severity).toBe('critical');
         expect(div.step - jump).toBeLessThanOrEqual(2);
-        expect(div.message).toMatch(/^The learning rate is too high for this model: the loss rose to [\d.]+, ×[\d.]+ its best level 2\.485 and layer "embedding"'s weights grew ×\d+(\.\d+)? from step 0 to step \d\. Try a rate 10× lower than the current one\.$/);
+        expect(div.message).toMatch(/^The learning rate is too high for this model: the loss rose to [\d.]+, ×[\d.]+ its best level 2\.485 and layer "embedding"'s weights grew ×\d+(\.\d+)? (in one update \(step 0 to 1\)|from step 0 to step \d)\. Try a rate 10× lower than the current one\.$/);
         // Weight growth is measured from the weights before the first update: step 0's update shows at step 1.
         const growth = diagnoses.find((d) => d.problem === 'weight-growth')!;
         expect(growth).toMatchObject({ step: 1, layer: 'embedding', evidence: { initialStep: 0 } });

@@ -512,6 +512,8 @@ function assemble(raw: Raw, r: Resolved, layerMap: LayerMap | undefined): Gradie
 
 /** Each layer map's layers in model order, computed once (a map is built once per model and never changed). */
 const layerOrders = new WeakMap<LayerMap, readonly string[]>();
+/** Each layer map's bias variables (weight `bias`), computed once. */
+const biasNames = new WeakMap<LayerMap, ReadonlySet<string>>();
 
 function poolByLayer(
   variables: readonly VariableStatistics[],
@@ -524,14 +526,18 @@ function poolByLayer(
     nonFinite: number;
     zeros: number;
     size: number;
+    biasZeros: number;
+    biasSize: number;
     w: number | undefined;
     u: number | undefined;
   }
   const acc = new Map<string, Acc>();
   let order = layerOrders.get(layerMap);
   if (!order) layerOrders.set(layerMap, (order = layerOrder(layerMap)));
+  let biases = biasNames.get(layerMap);
+  if (!biases) biasNames.set(layerMap, (biases = new Set([...layerMap].filter(([, loc]) => loc.weight === 'bias').map(([name]) => name))));
   for (const layer of order) {
-    acc.set(layer, { sq: 0, maxAbs: 0, nonFinite: 0, zeros: 0, size: 0, w: undefined, u: undefined });
+    acc.set(layer, { sq: 0, maxAbs: 0, nonFinite: 0, zeros: 0, size: 0, biasZeros: 0, biasSize: 0, w: undefined, u: undefined });
   }
   for (const v of variables) {
     if (v.layer === undefined) continue;
@@ -541,6 +547,10 @@ function poolByLayer(
     a.nonFinite += v.nonFinite;
     a.zeros += v.zeros;
     a.size += v.size;
+    if (biases.has(v.name)) {
+      a.biasZeros += v.zeros;
+      a.biasSize += v.size;
+    }
     if (v.weightNorm !== undefined) a.w = (a.w ?? 0) + v.weightNorm * v.weightNorm;
     if (v.updateNorm !== undefined) a.u = (a.u ?? 0) + v.updateNorm * v.updateNorm;
   }
@@ -557,6 +567,7 @@ function poolByLayer(
       maxAbs: a.maxAbs,
       nonFinite: a.nonFinite,
       zeros: a.zeros,
+      ...(a.biasSize > 0 ? { biasSize: a.biasSize, biasZeros: a.biasZeros } : {}),
       ...(w !== undefined ? { weightNorm: w } : {}),
       ...(u !== undefined ? { updateNorm: u } : {}),
       ...(w !== undefined && u !== undefined ? { updateRatio: u / w } : {}),

@@ -132,7 +132,10 @@ describe('real models that show the symptom', () => {
     const stats = await train({ model, xs, ys, optimizer: tf.train.adam(0.01), steps: 12, batchSize: 32, monitor });
     expect(stats[0]!.layers[1]!.zeros).toBe(stats[0]!.layers[1]!.size);
     const [dying, vanishing] = [monitor.diagnoses.find((d) => d.problem === 'dying-relu'), monitor.diagnoses.find((d) => d.problem === 'vanishing-gradient')];
-    expect(dying).toMatchObject({ step: 9, severity: 'warning', evidence: { zeroFraction: 1, layersAffected: 4 } }); // 'out' too: 16 of its 17 entries see only zero inputs
+    // The three hidden layers, not 'out': 16 of its 17 entries see only zero inputs, but its bias gradient (the error
+    // itself) is not zero — its one unit is alive; the dead units are upstream.
+    expect(dying).toMatchObject({ step: 9, severity: 'warning', evidence: { zeroFraction: 1, basis: 'units', layersAffected: 3 } });
+    expect(stats[0]!.layers.map((l) => [l.layer, l.biasZeros, l.biasSize])).toEqual([['d0', 16, 16], ['d1', 16, 16], ['d2', 16, 16], ['out', 0, 1]]);
     expect(vanishing).toMatchObject({ step: 9, layer: 'd0', evidence: { layerNorm: 0 } });
     tf.dispose([xs, ys]);
     model.dispose();

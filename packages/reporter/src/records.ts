@@ -61,6 +61,7 @@ export function toStepRecord(s: StepStatistics, time: number): StepRecord {
       maxAbs: l.maxAbs,
       nonFinite: l.nonFinite,
       zeros: l.zeros,
+      ...(l.biasSize !== undefined ? { biasSize: l.biasSize, biasZeros: l.biasZeros ?? 0 } : {}),
       ...defined({ weightNorm: l.weightNorm, updateNorm: l.updateNorm, updateRatio: l.updateRatio }),
       ...(l.histogram ? { histogram: [...l.histogram] } : {}),
     })),

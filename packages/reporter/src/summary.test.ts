@@ -68,7 +68,7 @@ describe('createMemorySink + toStepStatistics', () => {
 });
 
 describe('a run log keeps what the detectors need', () => {
-  it('round-trips weight/update norms, histograms and recurrent spectra through JSONL, and diagnose sees what the live monitor saw', async () => {
+  it('round-trips weight/update norms, bias zeros, histograms and recurrent spectra through JSONL, and diagnose sees what the live monitor saw', async () => {
     const { createMonitor } = await import('@gradguard/core');
     const { encodeRunLogRecord, parseRunLog } = await import('@gradguard/core/run-log');
     const { createMemorySink } = await import('./memory-sink');
@@ -83,7 +83,7 @@ describe('a run log keeps what the detectors need', () => {
         size: 30, loss: 1 + i / 40, weightNorm: Math.hypot(3, w), updateNorm: 0.01, updateRatio: 0.01 / Math.hypot(3, w),
         histogramEdges: [1e-3, 1], histogram: [1, 28, 1],
         layers: [
-          { layer: 'a', size: 10, norm: 0.3, maxAbs: 0.3, nonFinite: 0, zeros: 0, weightNorm: 3, updateNorm: 0.005, updateRatio: 0.005 / 3, histogram: [0, 10, 0] },
+          { layer: 'a', size: 10, norm: 0.3, maxAbs: 0.3, nonFinite: 0, zeros: 2, biasSize: 2, biasZeros: 1, weightNorm: 3, updateNorm: 0.005, updateRatio: 0.005 / 3, histogram: [0, 10, 0] },
           { layer: 'b', size: 20, norm: 0.4, maxAbs: 0.3, nonFinite: 0, zeros: 0, weightNorm: w, histogram: [1, 18, 1] },
         ],
         recurrent: [{ layer: 'b', className: 'SimpleRNN', gate: 'all', spectralRadius: 0.9, maxSingularValue: 1.1, timeSteps: 20 }],

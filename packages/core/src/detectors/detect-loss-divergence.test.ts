@@ -80,7 +80,7 @@ describe('detectLossDivergence', () => {
     expect(f!.evidence.weightGrowth).toBeCloseTo(13.86 / 0.393, 12);
     expect(f!.message).toBe(
       'The learning rate is too high for this model: the loss rose to 4.12, ×1.658 its best level 2.485 and layer ' +
-        '"embedding"\'s weights grew ×35.27 from step 0 to step 1. Try 0.1 (10× lower than the current 1).',
+        '"embedding"\'s weights grew ×35.27 in one update (step 0 to 1). Try 0.1 (10× lower than the current 1).',
     );
     // The same rise without the weight growth is below every fast threshold.
     const plain = detectLossDivergence();
@@ -144,6 +144,30 @@ describe('detectLossDivergence', () => {
     d.observe(at(1, -5)); // best -5: "3×" is -5 + 2·5 = 5
     expect(d.observe(at(2, 4.9))).toEqual([]);
     expect(d.observe(at(3, 5.1))).toHaveLength(1);
+  });
+});
+
+describe('detectLossDivergence: weights that multiply in one update name the learning rate (measured: SGD at 1 on 3 blobs, seed 1)', () => {
+  const step = (i: number, loss: number, hidden: number, out: number) =>
+    ({ ...makeStep(i, [{ layer: 'dense_1', norm: 1, weightNorm: hidden }, { layer: 'dense_2', norm: 1, weightNorm: out }], { loss }), learningRate: 1 });
+  it('the output layer ×2.965 (2.27 → 6.73) while the loss went 2.993 → 8.118: critical at step 1', () => {
+    const d = detectLossDivergence();
+    expect(d.observe(step(0, 2.993, 10.0, 2.27))).toEqual([]);
+    const [f] = d.observe(step(1, 8.118, 9.95, 6.73));
+    expect(f).toMatchObject({ severity: 'critical', layer: 'dense_2', evidence: { rootCause: 'learning-rate', suggestedLearningRate: 0.1 } });
+    expect(f!.evidence.weightGrowth).toBeCloseTo(6.73 / 2.27, 12);
+    expect(f!.message).toBe(
+      'The learning rate is too high for this model: the loss rose to 8.118, ×2.712 its best level 2.993 and layer ' +
+        '"dense_2"\'s weights grew ×2.965 in one update (step 0 to 1). Try 0.1 (10× lower than the current 1).',
+    );
+  });
+  it('quiet when the loss falls however much a layer grew (a tiny initialization under Adam: ×10 in its first update), or grew over several updates', () => {
+    const d = detectLossDivergence();
+    expect([0, 1, 2, 3].flatMap((i) => d.observe(step(i, 1.1 - 0.02 * i, 1, 0.01 * 10 ** Math.min(i, 1) * (1 + 0.1 * i))))).toEqual([]);
+    // ×1.5 per update for three updates (×3.4 overall, never ×2.5 in one), the loss ×1.6: below every rule.
+    const slow = detectLossDivergence();
+    expect([0, 1, 2, 3].flatMap((i) => slow.observe(step(i, [1, 1.2, 1.4, 1.6][i]!, 1, 1.5 ** i)))).toEqual([]);
+    expect(() => detectLossDivergence({ stepGrowthFactor: 1 })).toThrow('stepGrowthFactor must be a number > 1, got 1');
   });
 });
 

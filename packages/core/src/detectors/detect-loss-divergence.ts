@@ -38,6 +38,13 @@ export interface DetectLossDivergenceOptions {
   readonly riseFactor?: number;
   /** See `riseFactor`. Default 10, the weight-growth detector's warning factor. */
   readonly weightGrowthFactor?: number;
+  /**
+   * ... or grown this much in one update (between two consecutive measured steps): a weight norm that multiplies in a
+   * single step is an update as large as the weights themselves, where healthy updates are ~1e-3 of them. Default 2.5
+   * (measured: SGD at 1 on 3 blobs tripled the output layer's norm, 2.27 → 6.73, in its first update while the loss went
+   * 2.99 → 8.12).
+   */
+  readonly stepGrowthFactor?: number;
 }
 
 /** Losses in the running median that sets the best level: fifteen absorb a few noisy batches (and the wobble of a converged loss). */
@@ -67,7 +74,9 @@ const MIN_NOISE_SAMPLES = 8;
  * batch is not enough. (1b) Sustained: the median of the last ten losses ≥ 2× that level, a loss that doubled and
  * stayed however it wobbles (a warning; measured on 3 blobs at SGD 1: 2.99, then 3.5–9.9). (2) Root cause: a loss ≥ 1.5× its level while a layer's weights have grown ≥ 10× since they
  * were first measured (before the first update): a too-high learning rate does exactly this in its first update
- * (measured: embedding ×13–38 at step 1 under Adam/RMSProp 0.5–1), so the diagnosis says so first and proposes a
+ * (measured: embedding ×13–38 at step 1 under Adam/RMSProp 0.5–1) — or ≥ 2.5× in a single update, an update as
+ * large as the weights (SGD at 1 on 3 blobs: the output layer ×2.96 in its first update, the loss ×2.7) — so the
+ * diagnosis says so first and proposes a
  * rate 10× lower than the current one when the step carries it. Losses ≤ 0 are left to the smoothed rule.
  * As OLMo-core judges loss spikes against the run's own spread, the jump thresholds rise with the run's batch-to-batch
  * noise: with σ the robust spread of log(loss) between steps (after eight steps), a jump must reach e^{4σ} and
@@ -76,7 +85,7 @@ const MIN_NOISE_SAMPLES = 8;
  */
 export function detectLossDivergence(options: DetectLossDivergenceOptions = {}): Detector {
   const where = 'detectLossDivergence';
-  checkOptions(where, options, ['alpha', 'warmup', 'factor', 'window', 'trendRise', 'undoneShare', 'jumpFactor', 'confirmFactor', 'riseFactor', 'weightGrowthFactor']);
+  checkOptions(where, options, ['alpha', 'warmup', 'factor', 'window', 'trendRise', 'undoneShare', 'jumpFactor', 'confirmFactor', 'riseFactor', 'weightGrowthFactor', 'stepGrowthFactor']);
   const alpha = checkNumber(where, 'alpha', options.alpha ?? 0.9, { min: 0, max: 0.9999 });
   const warmup = checkNumber(where, 'warmup', options.warmup ?? 20, { min: 1, integer: true });
   const factor = checkNumber(where, 'factor', options.factor ?? 3, { exclusiveMin: 1 });
@@ -87,13 +96,17 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
   const confirmFactor = checkNumber(where, 'confirmFactor', options.confirmFactor ?? 2, { exclusiveMin: 1, max: jumpFactor });
   const riseFactor = checkNumber(where, 'riseFactor', options.riseFactor ?? 1.5, { exclusiveMin: 1 });
   const weightGrowthFactor = checkNumber(where, 'weightGrowthFactor', options.weightGrowthFactor ?? 10, { exclusiveMin: 1 });
+  const stepGrowthFactor = checkNumber(where, 'stepGrowthFactor', options.stepGrowthFactor ?? 2.5, { exclusiveMin: 1 });
   const lastLosses: number[] = []; // the last LEVEL_WINDOW finite losses, for the running median
   const lastTen: number[] = []; // the last SUSTAIN_WINDOW finite losses, for the sustained rule
   let level = Number.POSITIVE_INFINITY; // the lowest running median so far: the run's best level
   let prevRatio = 0;
   const logSteps: number[] = []; // |log(loss_t / loss_t-1)| of the last NOISE_WINDOW steps
   const initialWeights = new Map<string, { norm: number; step: number }>();
+  const lastWeights = new Map<string, { norm: number; step: number }>();
   let growth: { factor: number; layer: string; step: number; from: number } | undefined;
+  // The largest growth of a layer's weight norm in one update (consecutive measured steps), when it reached stepGrowthFactor.
+  let stepGrowth: { factor: number; layer: string; step: number; from: number } | undefined;
   let seen = 0;
   let ema = 0;
   let best = Number.POSITIVE_INFINITY;
@@ -108,6 +121,13 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
     for (const l of s.layers) {
       const w = l.weightNorm;
       if (w === undefined || !Number.isFinite(w)) continue;
+      const prev = lastWeights.get(l.layer);
+      if (prev !== undefined && prev.step === s.step - 1 && prev.norm > 0 && w / prev.norm >= stepGrowthFactor) {
+        if (!stepGrowth || stepGrowth.step !== s.step || w / prev.norm > stepGrowth.factor) {
+          stepGrowth = { factor: w / prev.norm, layer: l.layer, step: s.step, from: prev.step };
+        }
+      }
+      if (w > 0) lastWeights.set(l.layer, { norm: w, step: s.step });
       const w0 = initialWeights.get(l.layer);
       if (w0 === undefined) {
         if (w > 0) initialWeights.set(l.layer, { norm: w, step: s.step });
@@ -140,7 +160,12 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
     if (ratio === 0) return undefined;
     const jumpAt = Math.max(jumpFactor, Math.exp(4 * sigma));
     const confirmAt = Math.max(confirmFactor, Math.exp(3 * sigma));
-    const grown = growth !== undefined && growth.factor >= weightGrowthFactor && s.step - growth.step < GROWTH_RECENT ? growth : undefined;
+    const grown =
+      growth !== undefined && growth.factor >= weightGrowthFactor && s.step - growth.step < GROWTH_RECENT
+        ? growth
+        : stepGrowth !== undefined && s.step - stepGrowth.step < GROWTH_RECENT
+          ? stepGrowth
+          : undefined;
     // Both fast rules need the rise to give back at least `undoneShare` of what training had gained, from the first
     // loss down to the best level, as the trend rule does: a converged loss wobbling ×3 (healthy two-spirals MLPs at
     // 0.0066 → 0.021 and 0.043 → 0.096, of a 0.7 start: 2 % and 8 % given back) has not undone training; a loss that
@@ -159,7 +184,7 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
     const rise = `the loss rose to ${fmt(loss)}, ×${fmt(ratio)} its best level ${fmt(ref)}` + (jumped ? ` (×${fmt(before)} the step before)` : '');
     const message = grown
       ? `The learning rate is too high for this model: ${rise} and layer "${grown.layer}"'s weights grew ` +
-        `×${fmt(grown.factor)} from step ${grown.from} to step ${grown.step}. Try ${tryRate}.`
+        `×${fmt(grown.factor)} ${grown.step - grown.from === 1 ? `in one update (step ${grown.from} to ${grown.step})` : `from step ${grown.from} to step ${grown.step}`}. Try ${tryRate}.`
       : jumped
         ? `The loss jumped at step ${s.step}: ${rise}` +
           (undone ? `, above where it started (${fmt(begin)}): training undid itself` : '') +
@@ -265,7 +290,9 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
       prevRatio = 0;
       logSteps.length = 0;
       initialWeights.clear();
+      lastWeights.clear();
       growth = undefined;
+      stepGrowth = undefined;
     },
   };
 }

@@ -21,6 +21,22 @@ const step = (i: number, decoderZeros: number, embeddingZeros = 90) =>
   ]);
 
 describe('saturated units are named as saturation, dead ReLU only in ReLU-family layers', () => {
+  it('zero kernel rows under live units are not saturation: a softmax output fed by dead ReLUs (measured: blobs, SGD momentum 0.99)', () => {
+    // 39 of 51 entries of a Dense(3, softmax) over 16 hidden units zero: 13 of its 16 inputs are dead ReLUs (13 × 3 kernel
+    // entries), but each of its 3 units still passes gradient (bias gradient p − y summed over the batch, not zero).
+    const out = (i: number, biasZeros: number) => {
+      const s = makeStep(i, [{ layer: 'out', norm: 0.3, size: 51, zeros: 39 }]);
+      return { ...s, layers: [{ ...s.layers[0]!, biasSize: 3, biasZeros }] };
+    };
+    const d = detectSaturation({ patience: 2 });
+    d.describeModel!([{ name: 'out', className: 'Dense', activation: 'softmax' }]);
+    for (let i = 0; i < 6; i++) expect(d.observe(out(i, 0))).toEqual([]);
+    // With one of its three units silent (a third), the same zeros are its own.
+    expect(d.observe(out(6, 1))).toEqual([]);
+    const [f] = d.observe(out(7, 1));
+    expect(f).toMatchObject({ problem: 'saturation', layer: 'out', evidence: { zeroFraction: 39 / 51, basis: 'entries', streak: 2 } });
+  });
+
   it('an LSTM with 99.6 % zero gradients for 5 steps: saturation in "decoder" (LSTM) at step 6, no dying-relu', () => {
     const m = createMonitor({ detectors: [detectDyingRelu(), detectSaturation()] });
     m.describeModel!(model);

@@ -23,6 +23,9 @@ const layerStep = z.object({
   maxAbs: num,
   nonFinite: count,
   zeros: count,
+  // Optional since @gradguard/core 0.3 (readers that strip unknown keys ignore them).
+  biasSize: count.optional(),
+  biasZeros: count.optional(),
   // Optional since @gradguard/core 0.2 (still version 1: readers of the first schema ignore them).
   weightNorm: num.optional(),
   updateNorm: num.optional(),

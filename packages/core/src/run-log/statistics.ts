@@ -28,6 +28,15 @@ export interface LayerStatistics {
   readonly maxAbs: number;
   readonly nonFinite: number;
   readonly zeros: number;
+  /**
+   * Entries of the layer's bias (one per unit; four per unit for an LSTM's gates, three for a GRU's), when it has one.
+   * With `biasZeros`, the unit-level view the dead-unit and saturation rules judge: a bias entry's gradient is the
+   * unit's error summed over the batch, exactly zero only when the unit passed no gradient for any example — whereas
+   * the layer's kernel also has zero rows wherever its *input* was zero (a dead unit of the layer before).
+   */
+  readonly biasSize?: number;
+  /** Entries of the bias gradient exactly zero: units that passed no gradient for any example of the batch. */
+  readonly biasZeros?: number;
   /** L2 norm of the layer's weights (all its variables pooled), when measured. */
   readonly weightNorm?: number;
   /** L2 norm of the layer's update, when given. */
