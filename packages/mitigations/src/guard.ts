@@ -13,7 +13,7 @@ import {
   mapVariablesToLayers,
   recurrentSpectraOnDevice,
 } from '@gradguard/core';
-import { type LearningRateControl, controlLearningRate, readLearningRate, setLearningRate } from './learning-rate';
+import { type LearningRateControl, lowerOnRestore, readLearningRate, setLearningRate } from './learning-rate';
 import { applyStep } from './optimizer-slots';
 import { type NonFiniteReplay, type NonFiniteReplayer, createNonFiniteReplayer } from './replay-non-finite';
 import { type Rollback, type RollbackEvent, createRollback } from './rollback';
@@ -80,7 +80,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     this.checkpoint = checkpointOf(options);
     this.schedule = createMeasureSchedule(options); // every option was checked by checkGuardArguments
     const rb = options.rollback === true ? {} : options.rollback === false ? undefined : options.rollback;
-    this.control = options.learningRate ?? (rb ? controlLearningRate() : undefined);
+    this.control = options.learningRate ?? (rb ? lowerOnRestore() : undefined);
     this.rollback = rb && createRollback(rb, inner, this.control!, () => this.stepCount, () => this.baseRate);
     this.policy = createStopPolicy(() => this.flush());
     this.replayer = options.replayNonFiniteOn === undefined ? undefined : createNonFiniteReplayer(options.replayNonFiniteOn, options.onReplay);

@@ -65,6 +65,28 @@ export interface LearningRateControl {
   readonly needsMonitor: boolean;
 }
 
+/**
+ * The rate control rollback uses when no `learningRate` control was given: the optimizer's base rate, lowered for good
+ * by each restore (no warm-up, no back-off: what `controlLearningRate()` without options does). Kept apart from
+ * `controlLearningRate` so that a guard with rollback alone does not bring the warm-up and back-off policy (and its
+ * option checks, ~1.3 KB minified) into a browser bundle. Rollback checked its `learningRateFactor` already.
+ */
+export function lowerOnRestore(): LearningRateControl {
+  let permanent = 1;
+  return {
+    rateAt: (_step, base) => base * permanent,
+    observe() {},
+    lower(f) {
+      permanent *= f;
+    },
+    get scale() {
+      return permanent;
+    },
+    backoffs: 0,
+    needsMonitor: false,
+  };
+}
+
 const DEFAULT_ON: readonly Problem[] = ['exploding-gradient', 'gradient-spike', 'loss-divergence', 'non-finite'];
 
 /**

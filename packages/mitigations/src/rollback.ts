@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { GradguardError, type ReadValues, type StepReadback, checkNumber, formatNumber } from '@gradguard/core';
+import { GradguardError, type ReadValues, type StepReadback, formatNumber } from '@gradguard/core';
 import { type LearningRateControl, readLearningRate } from './learning-rate';
 import { type Snapshot, disposeSnapshot, optimizerSlots, takeSnapshot } from './optimizer-slots';
 import type { TensorMap } from './transformation';
@@ -66,9 +66,8 @@ export function createRollback(
   currentStep: () => number,
   baseRate: () => number | undefined,
 ): Rollback {
-  const every = checkNumber('guard', 'rollback.every', options.every ?? 50, { min: 1, integer: true });
-  const factor = checkNumber('guard', 'rollback.learningRateFactor', options.learningRateFactor ?? 0.5, { exclusiveMin: 0, max: 1 });
-  const maxRollbacks = checkNumber('guard', 'rollback.maxRollbacks', options.maxRollbacks ?? 3, { min: 1, integer: true });
+  // checkGuardArguments checked every key with these rules (guard: rollback.every must be ...) before guard built this.
+  const { every = 50, learningRateFactor: factor = 0.5, maxRollbacks = 3 } = options;
   /** Good snapshots, oldest first (at most two: a restore that diverges again falls back to the older one). */
   let confirmed: { step: number; snapshot: Snapshot }[] = [];
   /** Snapshots awaiting a verdict; `finite` once their own values were read back finite. */
