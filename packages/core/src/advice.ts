@@ -19,15 +19,20 @@ export function adviceFor(problem: Problem, clipped: boolean): readonly Advice[]
   return clipped ? ADVICE[problem].filter((a) => !CLIPPING_REMEDIES.includes(a.remedy)) : ADVICE[problem];
 }
 
+// Advice given word for word for several problems: one object each, so a browser bundle carries the text once.
+const CLIP_GLOBAL_NORM: Advice = { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0).' };
+const BATCH_NORM_DEEP: Advice = { remedy: 'batchNormalization', detail: 'Add batch normalization between deep layers.' };
+const FEWER_LAYERS: Advice = { remedy: 'simplerNetwork', detail: 'Use fewer layers or shorter sequences.' };
+
 export const ADVICE: Readonly<Record<Problem, readonly Advice[]>> = {
   'exploding-gradient': [
     { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm, e.g. clipByGlobalNorm(1.0) (Pascanu et al. 2013).' },
     { remedy: 'lowerLearningRate', detail: 'Lower the learning rate by 10x, or back it off when a spike is seen.' },
     { remedy: 'addWeightDecay', detail: 'Add L2 weight regularization (e.g. 1e-4) to keep weights from growing.' },
     { remedy: 'betterInitialization', detail: 'Initialize with glorot/he scaling, and recurrent kernels orthogonal with gain <= 1.' },
-    { remedy: 'batchNormalization', detail: 'Add batch normalization between deep layers.' },
+    BATCH_NORM_DEEP,
     { remedy: 'useLstm', detail: 'Replace a plain SimpleRNN with an LSTM or GRU, whose gates bound the recurrence.' },
-    { remedy: 'simplerNetwork', detail: 'Use fewer layers or shorter sequences.' },
+    FEWER_LAYERS,
   ],
   'non-finite': [
     { remedy: 'skipNonFinite', detail: 'Skip updates whose gradients are NaN/Inf instead of writing them into the weights.' },
@@ -38,26 +43,26 @@ export const ADVICE: Readonly<Record<Problem, readonly Advice[]>> = {
   ],
   'loss-divergence': [
     { remedy: 'lowerLearningRate', detail: 'Lower the learning rate by 10x, or add a warm-up.' },
-    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0).' },
+    CLIP_GLOBAL_NORM,
     { remedy: 'rollback', detail: 'Restore the best weights so far and continue at a lower learning rate.' },
     { remedy: 'normalizeInputs', detail: 'Scale inputs to zero mean and unit variance.' },
   ],
   'gradient-spike': [
     { remedy: 'zClip', detail: 'Clip spikes against the run’s own norm statistics with zClip().' },
-    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0).' },
+    CLIP_GLOBAL_NORM,
     { remedy: 'lowerLearningRate', detail: 'Back the learning rate off while spikes occur.' },
   ],
   'weight-growth': [
     { remedy: 'addWeightDecay', detail: 'Add L2 weight regularization or decoupled weight decay (e.g. 1e-4).' },
-    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0).' },
+    CLIP_GLOBAL_NORM,
     { remedy: 'lowerLearningRate', detail: 'Lower the learning rate.' },
   ],
   'vanishing-gradient': [
     { remedy: 'changeActivation', detail: 'Use ReLU-family activations instead of sigmoid/tanh in deep stacks.' },
     { remedy: 'betterInitialization', detail: 'Use he initialization for ReLU layers, glorot for tanh.' },
-    { remedy: 'batchNormalization', detail: 'Add batch normalization between deep layers.' },
+    BATCH_NORM_DEEP,
     { remedy: 'useLstm', detail: 'Use an LSTM or GRU for long sequences.' },
-    { remedy: 'simplerNetwork', detail: 'Use fewer layers or shorter sequences.' },
+    FEWER_LAYERS,
   ],
   'dying-relu': [
     { remedy: 'changeActivation', detail: 'Use LeakyReLU or ELU so units keep a gradient.' },
@@ -78,7 +83,7 @@ export const ADVICE: Readonly<Record<Problem, readonly Advice[]>> = {
   ],
   'recurrent-instability': [
     { remedy: 'betterInitialization', detail: 'Initialize the recurrent kernel orthogonal with gain <= 1 (spectral radius <= 1).' },
-    { remedy: 'clipByGlobalNorm', detail: 'Clip the global gradient norm (e.g. 1.0).' },
+    CLIP_GLOBAL_NORM,
     { remedy: 'useLstm', detail: 'Replace SimpleRNN with an LSTM or GRU.' },
     { remedy: 'addWeightDecay', detail: 'Add L2 regularization on the recurrent kernel.' },
   ],

@@ -10,7 +10,8 @@ import type { RecurrentStatistics } from './run-log/statistics';
 import { RECURRENT_GATES, type SpectralOptions, recurrentSpectraOnDevice } from './spectral-radius';
 
 /** Recurrent layers: their kernels' growth is judged by the recurrent spectra, not by the dense compounding rule. */
-const RECURRENT_CLASSES: ReadonlySet<string> = new Set(Object.keys(RECURRENT_GATES));
+// Pure: built at load, but a bundle that never inspects a model (guard alone) can drop it.
+const RECURRENT_CLASSES: ReadonlySet<string> = /* @__PURE__ */ new Set(Object.keys(RECURRENT_GATES));
 
 export interface InspectModelOptions extends SpectralOptions {
   /** Recurrent spectral radius above which a SimpleRNN is flagged (a warning). Default 1, with 0.01 tolerance. */

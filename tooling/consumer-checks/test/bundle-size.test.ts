@@ -2,14 +2,23 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type Bundle, type ModuleBytes, addedBytes, esbuildBundle, modulesOf, viteBundle } from '../src/bundle';
 
 /**
- * What `guard` + `createMonitor` may add to a production browser build of a bare tfjs app, minified. Issue 14 asked
- * for 60 KB; zod's leaving core's root entry took the addition from ~155 KB (Vite; ~520 KB esbuild) to 65.7 KB, and
- * the rules issue 13 added since (saturation, clip starvation, the faster loss-divergence rule and their advice,
- * ~9 KB) bring it to ~77–78 KB (76.8 KB Vite, 77.7 KB esbuild). Every remaining byte is reachable from `guard`'s options or the default detectors and
- * runs inside a step, so no bundler can drop it; about a third is error and advice text. The budget holds that
- * measured size with ~3–4 KB of room, so that a dependency or a duplicated module sneaking in fails here.
+ * What `guard` + `createMonitor` may add to a production browser build of a bare tfjs app, minified, in decimal
+ * kilobytes as issue 14 states its target (60 KB) and as the bytes are printed. zod's leaving core's root entry took
+ * the addition from ~155 KB (Vite; ~520 KB esbuild) to 65.7 KB; the rules issue 13 added since (saturation, clip
+ * starvation, the faster loss-divergence rule and their advice) brought it to 78.3 KB Vite / 79.2 KB esbuild. Then:
+ * rollback alone no longer brings the warm-up/back-off control (`lowerOnRestore`, -1.2 KB), rollback's options are
+ * checked once (-0.2 KB), advice given word for word for several problems is one object (-0.4 KB), and a load-time
+ * table only the model inspector uses is marked pure. Measured after that: 77,738 B Vite / 78,605 B esbuild (commit
+ * d72d584), and 80,258 B / 81,131 B with the initialization detector then in progress (+2.5 KB: a twelfth default
+ * rule and its kernel facts). 60 KB is not met: of those bytes ~25 KB are the eleven default detectors and
+ * ~4.5 KB their advice (`monitor.observe` is synchronous, so they must all be loaded), ~10 KB the statistics pass, and
+ * ~15 KB code that only an option or a device backend uses (rollback with its snapshots, the Keras clip shorthands
+ * with `chain`, `recurrent` spectra, the NaN replay, histograms, the WebGL/WebGPU statistics graph, checkpoint
+ * restore) but that runs synchronously inside a step or a load, where a lazily `import()`ed chunk cannot be awaited.
+ * The budget holds the size with the twelfth rule with ~2.7 KB of room (~1.9 KB for esbuild), so that a dependency
+ * or a duplicated module sneaking in fails here.
  */
-const BUDGET_BYTES = 80 * 1024;
+const BUDGET_BYTES = 83 * 1000;
 
 const ENTRIES = {
   bare: 'entries/tfjs-only.ts',
