@@ -1,7 +1,8 @@
+import type { Diagnosis } from '@gradguard/core';
 import * as tf from '@tensorflow/tfjs';
 import { type CaseWithTruth, getCase } from '@gradguard/models';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CaseJobResult, applicableRepairs, casebookJobs, chooseCaseRepair, rightProblems, runCaseJob, scoreCasebook, symptomStep } from './casebook';
+import { type CaseJobResult, applicableRepairs, casebookJobs, chooseCaseRepair, rightProblems, runCaseJob, scoreCasebook, statedCause, symptomStep } from './casebook';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -121,6 +122,22 @@ describe('casebook jobs', () => {
     expect(applicableRepairs(getCase('tfjs-addition-rnn-adam-1')!).map((a) => a.repair.name)).toContain('clipnorm-1');
     // Data that can be scaled is scaled first (the regression's unscaled targets), as the sources' answers do.
     expect(pick('mlm-regression-exploding', 'exploding')).toBe('normalize-data');
+  });
+
+  it('a root cause a diagnosis states comes first: the learning rate, the initialization; symptoms leave the family order', () => {
+    const diag = (o: Partial<Diagnosis>): Diagnosis => ({ problem: 'loss-divergence', severity: 'critical', phase: 'onset', step: 1, detector: 'detectLossDivergence', message: '', evidence: {}, advice: [], ...o });
+    const rate = diag({ evidence: { rootCause: 'learning-rate' } });
+    const init = diag({ problem: 'vanishing-gradient', severity: 'warning', detector: 'detectInitialization' });
+    expect(statedCause([rate])).toBe('lower-learning-rate');
+    expect(statedCause([init, rate])).toBe('relu-he');
+    // Not serious (info, or a recovery), or a symptom rule: no cause stated.
+    expect(statedCause([{ ...rate, severity: 'info' }, { ...init, phase: 'recovery' }, diag({ problem: 'exploding-gradient', detector: 'detectNormAboveBound' })])).toBeUndefined();
+    // SGD at 1 on blobs: clipping by the family order, the rate when the diagnosis named it.
+    expect(chooseCaseRepair(getCase('mlm-blobs-lr-1')!, 'exploding')?.repair.name).toBe('clipnorm-1');
+    expect(chooseCaseRepair(getCase('mlm-blobs-lr-1')!, 'exploding', 'lower-learning-rate')?.repair.name).toBe('lower-learning-rate');
+    // A stated cause that does not apply (relu-he on a model already ReLU/he) or does not fit the family falls back.
+    expect(chooseCaseRepair(getCase('mlm-regression-exploding')!, 'exploding', 'relu-he')?.repair.name).toBe('normalize-data');
+    expect(chooseCaseRepair(getCase('mlm-circles-deep-tanh')!, 'vanishing', 'relu-he')?.repair.name).toBe('relu-he');
   });
 
   it('runs a broken case guarded: the NaN run is diagnosed, an accepted fix (clipnorm 1 through guard) repairs it', async () => {

@@ -81,7 +81,8 @@ export function applicableRepairs<C extends Case>(c: C): { repair: CaseRepair; c
 const ADAPTIVE = new Set(['adam', 'rmsprop', 'adagrad', 'adamax', 'adadelta']);
 
 /**
- * The autopilot's repair for a diagnosed family: the first applicable repair fitting it, in `CASE_REPAIRS` order,
+ * The autopilot's repair for a diagnosed family: the repair named by the root cause a diagnosis stated (`cause`, from
+ * `statedCause`), when it applies; else the first applicable repair fitting the family, in `CASE_REPAIRS` order,
  * with two rules that read the model before the symptom:
  * 1. An output activation that does not fit the loss (a ReLU or linear output under categorical cross-entropy) is
  *    repaired first, whatever the symptom: AUTOTRAINER's "improper activation" rule (Zhang et al., ICSE 2021) — the
@@ -90,8 +91,14 @@ const ADAPTIVE = new Set(['adam', 'rmsprop', 'adagrad', 'adamax', 'adadelta']);
  *    gradient divided by its own running scale, so its size is about the learning rate whatever the gradient's norm
  *    (Kingma & Ba 2015, §2.1: |Δθ| ≲ α); clipping rescales numerator and denominator alike. The rate itself is lowered.
  */
-export function chooseCaseRepair<C extends Case>(c: C, family: Exclude<CaseFamily, 'healthy'>): { repair: CaseRepair; changed: C } | undefined {
+export function chooseCaseRepair<C extends Case>(
+  c: C,
+  family: Exclude<CaseFamily, 'healthy'>,
+  cause?: string,
+): { repair: CaseRepair; changed: C } | undefined {
   const fitting = applicableRepairs(c).filter((a) => a.repair.fits.includes(family));
+  const stated = cause === undefined ? undefined : fitting.find((a) => a.repair.name === cause);
+  if (stated) return stated;
   const output = fitting.find((a) => a.repair.name === 'softmax-output');
   if (output) return output;
   const adaptive = ADAPTIVE.has(c.optimizer.name);
@@ -160,6 +167,21 @@ async function watchCase(c: Case, seed: number): Promise<{ diagnoses: readonly D
   return { diagnoses: [...monitor.diagnoses], run };
 }
 
+/**
+ * The repair a diagnosis names as the root cause, when one does: the learning rate (the loss-divergence rule that saw
+ * the weights multiply with the loss: evidence `rootCause: 'learning-rate'`) or the initialization (weights that
+ * started with one sign: `detectInitialization`, fixed as its source fixed it, ReLU with he_uniform). Symptom rules
+ * (a norm above its bound, a spike) name no cause: the family's order decides for them.
+ */
+export function statedCause(diagnoses: readonly Diagnosis[]): string | undefined {
+  for (const d of diagnoses) {
+    if (!isSerious(d)) continue;
+    if (d.evidence.rootCause === 'learning-rate') return 'lower-learning-rate';
+    if (d.detector === 'detectInitialization') return 'relu-he';
+  }
+  return undefined;
+}
+
 function familyOf(problems: readonly string[]): Exclude<CaseFamily, 'healthy'> | null {
   for (const p of problems) {
     if (p === 'non-finite' || FAMILY_PROBLEMS.exploding.includes(p)) return 'exploding';
@@ -197,7 +219,7 @@ export async function runCaseJob(job: CaseJob): Promise<CaseJobResult> {
       return { ...base, problems, firstSeriousStep, firstRightStep, repair: null, outcome: run.outcome, metric: run.metric, passed: run.passed, durationMs: performance.now() - started };
     }
     const family = familyOf(problems);
-    const pick = family ? chooseCaseRepair(c, family) : undefined;
+    const pick = family ? chooseCaseRepair(c, family, statedCause(diagnoses)) : undefined;
     if (!pick) {
       return { ...base, problems, firstSeriousStep, firstRightStep, repair: null, outcome: run.outcome, metric: run.metric, passed: run.passed, durationMs: performance.now() - started };
     }

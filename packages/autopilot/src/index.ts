@@ -12,6 +12,7 @@ export {
   rightProblems,
   runCaseJob,
   scoreCasebook,
+  statedCause,
   symptomStep,
 } from './casebook';
 export type { CaseJob, CaseJobResult, CaseRepair, CaseScore, CasebookScore } from './casebook';

@@ -39,4 +39,18 @@ export interface LayerDescription {
   readonly className: string;
   /** The activation its config names (`relu`, `tanh`, `softmax`...; a wrapper's is its inner layer's), when known. */
   readonly activation?: string;
+  /** Its kernel's initial values, summarized, when measured before the first update (`measureKernels`). */
+  readonly kernel?: KernelFacts;
+}
+
+/** A kernel's values summarized: what the initialization rules judge. */
+export interface KernelFacts {
+  /** Entries. */
+  readonly size: number;
+  /** Inputs per unit: the product of every dimension but the last. */
+  readonly fanIn: number;
+  /** Mean of the entries. */
+  readonly mean: number;
+  /** Root mean square of the entries. */
+  readonly rms: number;
 }

@@ -28,7 +28,7 @@ export type { LayerLike, LayerMap, VariableLocation } from './layer-map';
 export { createMonitor, defaultDetectors } from './monitor';
 export type { Monitor, MonitorOptions } from './monitor';
 export { SEVERITY_RANK } from './detector';
-export type { Detector, Finding, LayerDescription } from './detector';
+export type { Detector, Finding, KernelFacts, LayerDescription } from './detector';
 export { detectNonFinite } from './detectors/detect-non-finite';
 export { detectNormAboveBound } from './detectors/detect-norm-above-bound';
 export type { DetectNormAboveBoundOptions } from './detectors/detect-norm-above-bound';
@@ -48,6 +48,9 @@ export { detectRecurrentInstability } from './detectors/detect-recurrent-instabi
 export type { DetectRecurrentInstabilityOptions } from './detectors/detect-recurrent-instability';
 export { detectSaturation } from './detectors/detect-saturation';
 export type { DetectSaturationOptions } from './detectors/detect-saturation';
+export { detectInitialization } from './detectors/detect-initialization';
+export type { DetectInitializationOptions } from './detectors/detect-initialization';
+export { kernelFactsOnDevice, measureKernels, measureKernelsNow } from './kernel-facts';
 export { detectClipStarvation } from './detectors/detect-clip-starvation';
 export type { DetectClipStarvationOptions } from './detectors/detect-clip-starvation';
 export { createLayerTracker, describeAttribution } from './detectors/layer-attribution';

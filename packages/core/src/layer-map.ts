@@ -1,5 +1,5 @@
 import { InvalidArgumentError, describeValue } from './errors';
-import type { LayerDescription } from './detector';
+import type { KernelFacts, LayerDescription } from './detector';
 
 /** The slice of a tfjs `LayersModel` / `Layer` this package reads; structural so core needs no tfjs-layers import. */
 export interface LayerLike {
@@ -68,14 +68,21 @@ export function mapVariablesToLayers(model: LayerLike): LayerMap {
 }
 
 /**
- * One description per layer of a layer map (name, class, activation), in model order: what `monitor.describeModel`
- * takes, so detectors can tell a saturating layer (tanh, sigmoid, softmax, LSTM, GRU) from a ReLU one.
+ * One description per layer of a layer map (name, class, activation; with `kernels`, its kernel's initial values
+ * summarized, from `measureKernels`), in model order: what `monitor.describeModel` takes, so detectors can tell a
+ * saturating layer (tanh, sigmoid, softmax, LSTM, GRU) from a ReLU one, and judge how the weights started.
  */
-export function describeLayers(map: LayerMap): LayerDescription[] {
+export function describeLayers(map: LayerMap, kernels?: ReadonlyMap<string, KernelFacts>): LayerDescription[] {
   const out = new Map<string, LayerDescription>();
   for (const loc of [...map.values()].sort((a, b) => a.layerIndex - b.layerIndex)) {
     if (!out.has(loc.layer)) {
-      out.set(loc.layer, { name: loc.layer, className: loc.className, ...(loc.activation !== undefined ? { activation: loc.activation } : {}) });
+      const kernel = kernels?.get(loc.layer);
+      out.set(loc.layer, {
+        name: loc.layer,
+        className: loc.className,
+        ...(loc.activation !== undefined ? { activation: loc.activation } : {}),
+        ...(kernel !== undefined ? { kernel } : {}),
+      });
     }
   }
   return [...out.values()];

@@ -3,5 +3,5 @@
 export { createMonitor, defaultDetectors } from './monitor';
 export type { Monitor, MonitorOptions } from './monitor';
 export { SEVERITY_RANK } from './detector';
-export type { Detector, Finding, LayerDescription } from './detector';
+export type { Detector, Finding, KernelFacts, LayerDescription } from './detector';
 export type { Diagnosis, StepStatistics } from './run-log/index';

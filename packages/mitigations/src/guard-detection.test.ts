@@ -83,3 +83,28 @@ describe('clip starvation through guard + clipByGlobalNorm(1)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('guard judges the kernels the run starts from', () => {
+  it('five Dense(5, tanh) at U(0, 1): vanishing-gradient (one-sign initialization) at step 0; glorot: quiet; tensors unchanged', async () => {
+    const build = (init: (s: number) => ReturnType<typeof tf.initializers.glorotUniform>) =>
+      tf.sequential({
+        layers: [
+          ...Array.from({ length: 5 }, (_, i) => tf.layers.dense({ units: 5, activation: 'tanh', name: `t${i}`, kernelInitializer: init(i + 1), ...(i === 0 ? { inputShape: [8] } : {}) })),
+          tf.layers.dense({ units: 1, name: 'out' }),
+        ],
+      });
+    for (const [init, expected] of [
+      [(s: number) => tf.initializers.randomUniform({ minval: 0, maxval: 1, seed: s }), ['0 warning vanishing-gradient t0 detectInitialization']],
+      [(s: number) => tf.initializers.glorotUniform({ seed: s }), []],
+    ] as const) {
+      const before = tf.memory().numTensors;
+      const model = build(init);
+      const opt = tf.train.sgd(0.01);
+      const { diagnoses } = await run(model, opt, 5, 1);
+      expect(diagnoses.filter((d) => d.severity !== 'info').map((d) => `${d.step} ${d.severity} ${d.problem} ${d.layer} ${d.detector}`)).toEqual(expected);
+      opt.dispose();
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+});

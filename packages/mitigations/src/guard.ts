@@ -9,7 +9,6 @@ import {
   type StepStatistics,
   createGradientMeter,
   createReadback,
-  describeLayers,
   mapVariablesToLayers,
   recurrentSpectraOnDevice,
 } from '@gradguard/core';
@@ -24,6 +23,7 @@ import { type GradientTransformation, type TensorMap, type TransformState, creat
 
 import { reportToConsole } from './console-report';
 import { checkGuardArguments, withKerasClip } from './guard-arguments';
+import { describeModelTo } from './describe-model';
 import { optimizerFromName } from './optimizer-names';
 import { type GuardCheckpoint, checkpointOf, installGuardRestore } from './checkpoint';
 import type { GuardOptions, GuardedOptimizer, NamedTensor } from './guard-types';
@@ -102,7 +102,8 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
 
   attach(model: LayerLike): void {
     this.layerMap = mapVariablesToLayers(model);
-    this.monitor?.describeModel?.(describeLayers(this.layerMap)); // the detectors name problems by layer kind
+    const map = this.layerMap;
+    describeModelTo(this.monitor, map, () => this.layerMap === map);
     this.model = model;
     this.meter = this.makeMeter(this.layerMap);
   }
