@@ -109,7 +109,7 @@ export function createProgram(): Command {
     .option('--backend <list>', `backends, comma-separated (${BACKENDS.join(', ')})`, list, [...BACKENDS])
     .option('--models <list>', `models, comma-separated (${MODELS.map((m) => m.id).join(', ')})`, list, MODELS.map((m) => m.id))
     .option('--configs <list>', `configurations, comma-separated (${CONFIG_NAMES.join(', ')}); bare always runs`, (v) => list(v).map(checkConfigName), [...CONFIG_NAMES])
-    .option('--rounds <n>', 'measured rounds per model', positiveInt('--rounds'), 7)
+    .option('--rounds <n>', 'measured rounds per model (15: the median\'s 95 % interval runs from the 4th to the 12th ratio)', positiveInt('--rounds'), 15)
     .option('--steps <n>', 'steps per run (default: calibrated per model so a bare run takes about 1 s)', positiveInt('--steps', 3))
     .option('--json <file>', 'write every result, with every round\'s raw numbers, as JSON')
     .option('--markdown <file>', 'write the report as Markdown')

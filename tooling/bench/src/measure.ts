@@ -11,12 +11,12 @@ import * as tf from '@tensorflow/tfjs';
 import { type ConfigName, configure } from './configs';
 import { BATCH_SIZE, type BenchModel, repeatToSteps } from './models';
 import { countReadbacks } from './readbacks';
-import { median } from './stats';
+import { median, medianInterval } from './stats';
 
 /** Steps at the start of a run left out of its mean (graph set-up, slot creation, first-touch allocations). */
 export const SKIPPED_STEPS = 2;
 /** A run should take about this long when --steps is not given. */
-export const TARGET_RUN_MS = 1000;
+export const TARGET_RUN_MS = 500;
 export const MIN_STEPS = 10;
 export const MAX_STEPS = 3000;
 
@@ -41,10 +41,16 @@ export interface ConfigResult {
   readonly ratio: number;
   readonly ratioMin: number;
   readonly ratioMax: number;
+  /** A 95 % confidence interval of that median (order statistics: `medianInterval`), and its exact coverage. */
+  readonly ratioLow: number;
+  readonly ratioHigh: number;
+  readonly coverage: number;
   /** The same ratio in process CPU time (see `RunTiming.cpuMsPerStep`). */
   readonly cpuRatio: number;
   readonly cpuRatioMin: number;
   readonly cpuRatioMax: number;
+  readonly cpuRatioLow: number;
+  readonly cpuRatioHigh: number;
   /** Median ms per step over rounds. */
   readonly msPerStep: number;
   /** Per step, counted in the warm-up run over the steps after the first SKIPPED_STEPS, final flush excluded. */
@@ -226,14 +232,21 @@ export async function measureModel(model: BenchModel, options: MeasureOptions, d
     const results = configs.map((c): ConfigResult => {
       const ratios = raw.map((r) => r.msPerStep[c]! / r.msPerStep.bare!);
       const cpuRatios = raw.map((r) => r.cpuMsPerStep[c]! / r.cpuMsPerStep.bare!);
+      const interval = medianInterval(ratios);
+      const cpuInterval = medianInterval(cpuRatios);
       return {
         config: c,
         ratio: median(ratios),
         ratioMin: Math.min(...ratios),
         ratioMax: Math.max(...ratios),
+        ratioLow: interval.low,
+        ratioHigh: interval.high,
+        coverage: interval.coverage,
         cpuRatio: median(cpuRatios),
         cpuRatioMin: Math.min(...cpuRatios),
         cpuRatioMax: Math.max(...cpuRatios),
+        cpuRatioLow: cpuInterval.low,
+        cpuRatioHigh: cpuInterval.high,
         msPerStep: median(raw.map((r) => r.msPerStep[c]!)),
         readbacksPerStep: readbacks[c],
       };

@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import type { ConfigName } from './configs';
 import type { BackendResult } from './measure';
 import type { SoakResult } from './soak';
+import { judgeTargets } from './targets';
 
 export interface Machine {
   readonly cpu: string;
@@ -49,7 +50,7 @@ export function backendMarkdown(b: BackendResult): string[] {
   for (const m of b.models) {
     const cell = (c: ConfigName): string => {
       const r = m.configs.find((x) => x.config === c);
-      return r ? `${ratio(r.ratio)} <sub>${r.ratioMin.toFixed(2)}–${r.ratioMax.toFixed(2)}</sub>` : '';
+      return r ? `${ratio(r.ratio)} <sub>${r.ratioLow.toFixed(2)}–${r.ratioHigh.toFixed(2)}</sub>` : '';
     };
     lines.push(row([m.model, `${m.steps} × ${m.rounds}`, m.bareMsPerStep.toFixed(2), ...configs.map(cell)]));
   }
@@ -59,7 +60,7 @@ export function backendMarkdown(b: BackendResult): string[] {
   for (const m of b.models) {
     const cell = (c: ConfigName): string => {
       const r = m.configs.find((x) => x.config === c);
-      return r ? `${ratio(r.cpuRatio)} <sub>${r.cpuRatioMin.toFixed(2)}–${r.cpuRatioMax.toFixed(2)}</sub>` : '';
+      return r ? `${ratio(r.cpuRatio)} <sub>${r.cpuRatioLow.toFixed(2)}–${r.cpuRatioHigh.toFixed(2)}</sub>` : '';
     };
     lines.push(row([m.model, ...configs.map(cell)]));
   }
@@ -110,12 +111,25 @@ export function reportMarkdown(r: BenchReport): string {
   ];
   if (r.backends.length > 0) {
     lines.push(
-      'Each cell: median over rounds of (configuration step time / bare step time in the same round); small print: min–max over rounds. ' +
+      'Each cell: median over rounds of (configuration step time / bare step time in the same round); small print: its 95 % confidence interval (order statistics, no distribution assumed; min–max when there are 7 rounds or fewer). ' +
         'Every configuration trains a fresh model with the same seeded weights through `model.fit`, Adam 1e-3; configurations run interleaved in a rotating order.',
       '',
     );
   }
   for (const b of r.backends) lines.push(...backendMarkdown(b), '');
+  const verdicts = judgeTargets(r.backends);
+  if (verdicts.length > 0) {
+    lines.push(
+      '### targets (issue 12)',
+      '',
+      'met: the whole 95 % interval is within the target; missed: the whole interval is above it; undecided: the interval straddles it (this machine cannot tell).',
+      '',
+      row(['backend', 'model', 'target', 'verdict', 'measured']),
+      row(['---', '---', '---', '---', '---']),
+      ...verdicts.map((v) => row([v.backend, v.model, v.what, v.verdict, v.detail])),
+      '',
+    );
+  }
   if (r.soak && r.soak.length > 0) lines.push(...soakMarkdown(r.soak), '');
   return lines.join('\n');
 }

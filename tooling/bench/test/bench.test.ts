@@ -10,7 +10,8 @@ import { activateBackend, measureBackend, rotate } from '../src/measure';
 import { getModel } from '../src/models';
 import { type BenchReport, machine, reportMarkdown } from '../src/report';
 import { SETTLED_AFTER, soak } from '../src/soak';
-import { median } from '../src/stats';
+import { median, medianInterval } from '../src/stats';
+import { judgeTargets } from '../src/targets';
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,6 +57,10 @@ describe('bench harness (quick, cpu, spirals MLP)', () => {
     expect(md).toMatch(/\| spirals \| 6 × 2 \| \d+\.\d\d \| \d+\.\d\d×/);
     expect(md).toContain('The same runs in process CPU time per step');
     expect(md).toMatch(/\| spirals \| \d+\.\d\d× <sub>/);
+    // The spirals MLP has two targets (watch ≤ 1.05×, skip+clip ≤ 1.08×) and the naive comparison: each judged.
+    expect(md).toContain('### targets (issue 12)');
+    expect(md).toMatch(/\| cpu \| spirals \| watch ≤ 1\.05× \| (met|missed|undecided) \| \d\.\d{3}× \(95 % interval /);
+    for (const c of m.configs) expect(c.ratioLow <= c.ratio && c.ratio <= c.ratioHigh, c.config).toBe(true);
   });
 
   it('soak: no tensor growth and every step in the run log, with NaN/Inf injected', async () => {
@@ -102,5 +107,30 @@ describe('helpers', () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 2, 3])).toBe(2.5);
     expect(median([])).toBeNaN();
+  });
+});
+
+describe('medianInterval: order-statistic confidence interval of a median', () => {
+  it('is min–max for 7 values (coverage 1 − 2/128), the 4th to the 12th of 15 (1 − 2·576/32768), the 6th to the 16th of 21', () => {
+    const seq = (n: number) => Array.from({ length: n }, (_, i) => 10 * (n - i)); // unsorted on purpose
+    expect(medianInterval(seq(7))).toEqual({ low: 10, high: 70, coverage: 1 - 2 / 128 });
+    // P(B ≤ 3) for B ~ Bin(15, ½) = (1 + 15 + 105 + 455) / 2^15 = 576 / 32768 ≤ 0.025 < P(B ≤ 4) = 1941 / 32768.
+    expect(medianInterval(seq(15))).toEqual({ low: 40, high: 120, coverage: 1 - (2 * 576) / 32768 });
+    // Bin(21, ½): P(B ≤ 5) = 27896 / 2^21 ≈ 0.0133 ≤ 0.025 < P(B ≤ 6) = 82160 / 2^21 ≈ 0.0392.
+    expect(medianInterval(seq(21))).toEqual({ low: 60, high: 160, coverage: 1 - (2 * 27896) / 2 ** 21 });
+    expect(medianInterval([]).coverage).toBe(0);
+  });
+});
+
+describe('judgeTargets', () => {
+  const cfg = (config: string, ratio: number, low: number, high: number) => ({ config, ratio, ratioLow: low, ratioHigh: high }) as never;
+  const backend = (configs: never[]) => ({ backend: 'wasm', tfjs: '4.22.0', models: [{ model: 'mlp-20x64', configs }] }) as never;
+  it('met only when the whole interval is within the target, missed when all of it is above, else undecided', () => {
+    const verdicts = (watch: [number, number, number], naive: [number, number, number]) =>
+      judgeTargets([backend([cfg('watch', ...watch), cfg('naive', ...naive)])]).map((v) => `${v.what}: ${v.verdict}`);
+    expect(verdicts([1.01, 1.0, 1.02], [1.2, 1.15, 1.25])).toEqual(['watch ≤ 1.02×: met', 'watch ≥ 5× cheaper than naive: met']);
+    // Overhead 0.02–0.04 vs a fifth of naive's 0.15–0.25 (0.03–0.05): straddles.
+    expect(verdicts([1.03, 1.02, 1.04], [1.2, 1.15, 1.25])).toEqual(['watch ≤ 1.02×: undecided', 'watch ≥ 5× cheaper than naive: undecided']);
+    expect(verdicts([1.08, 1.06, 1.1], [1.2, 1.15, 1.25])).toEqual(['watch ≤ 1.02×: missed', 'watch ≥ 5× cheaper than naive: missed']);
   });
 });
