@@ -137,6 +137,9 @@ describe('casebook jobs', () => {
     expect(chooseCaseRepair(getCase('mlm-blobs-lr-1')!, 'exploding', 'lower-learning-rate')?.repair.name).toBe('lower-learning-rate');
     // A stated cause that does not apply (relu-he on a model already ReLU/he) or does not fit the family falls back.
     expect(chooseCaseRepair(getCase('mlm-regression-exploding')!, 'exploding', 'relu-he')?.repair.name).toBe('normalize-data');
+    // Unscaled inputs are scaled before the rate is lowered, even when the rate was named (the rate alone repaired none).
+    expect(chooseCaseRepair(getCase('mlm-regression-exploding')!, 'exploding', 'lower-learning-rate')?.repair.name).toBe('normalize-data');
+    expect(chooseCaseRepair(getCase('tfjs-boston-unnormalized')!, 'exploding', 'lower-learning-rate')?.repair.name).toBe('normalize-data');
     expect(chooseCaseRepair(getCase('mlm-circles-deep-tanh')!, 'vanishing', 'relu-he')?.repair.name).toBe('relu-he');
   });
 
