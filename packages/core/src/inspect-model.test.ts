@@ -125,3 +125,28 @@ describe('inspectModel: initial scales that compound through a deep stack', () =
     model.dispose();
   });
 });
+
+describe('inspectModel: kernels that start with one sign (gradguard doctor)', () => {
+  it('flags five Dense(5, tanh) at U(0, 1) as vanishing (warning), not the same stack at glorot; no tensor left', async () => {
+    const stack = (init: (seed: number) => ReturnType<typeof tf.initializers.glorotUniform>) =>
+      tf.sequential({
+        layers: [
+          ...Array.from({ length: 5 }, (_, i) => tf.layers.dense({ units: 5, activation: 'tanh', name: `h${i}`, kernelInitializer: init(i + 1), ...(i === 0 ? { inputShape: [2] } : {}) })),
+          tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'out' }),
+        ],
+      });
+    const uniform = stack((seed) => tf.initializers.randomUniform({ minval: 0, maxval: 1, seed }));
+    const glorot = stack((seed) => tf.initializers.glorotUniform({ seed }));
+    const before = tf.memory().numTensors;
+    const bad = await inspectModel(uniform);
+    const good = await inspectModel(glorot);
+    expect(tf.memory().numTensors).toBe(before);
+    const f = bad.diagnoses.find((d) => d.problem === 'vanishing-gradient' && d.severity === 'warning')!;
+    // h0 has 10 entries (too few to judge); h1–h4 are 5 × 5 = 25 entries each.
+    expect(f).toMatchObject({ detector: 'inspectModel', step: 0, layer: 'h1', evidence: { layers: 4, firstLayer: 'h1', lastLayer: 'h4', saturating: 4 } });
+    expect(f.message).toContain('start with weights of one sign');
+    expect(good.diagnoses.filter((d) => d.severity !== 'info')).toEqual([]);
+    uniform.dispose();
+    glorot.dispose();
+  });
+});

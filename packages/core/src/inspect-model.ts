@@ -1,10 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ADVICE } from './advice';
 import type { Finding } from './detector';
+import { judgeInitialization } from './detectors/detect-initialization';
 import { explainRadius, isGated } from './detectors/recurrent-risk';
 import { InvalidArgumentError, checkNumber, describeValue } from './errors';
 import { formatNumber as fmt } from './format';
-import { type LayerLike, type VariableLocation, mapVariablesToLayers } from './layer-map';
+import { kernelFactsOnDevice } from './kernel-facts';
+import { type LayerLike, type VariableLocation, describeLayers, mapVariablesToLayers } from './layer-map';
 import type { Diagnosis } from './run-log/diagnosis';
 import type { RecurrentStatistics } from './run-log/statistics';
 import { RECURRENT_GATES, type SpectralOptions, recurrentSpectraOnDevice } from './spectral-radius';
@@ -51,7 +53,8 @@ const SATURATING = new Set(['sigmoid', 'tanh', 'hardSigmoid', 'softsign']);
  * Static checks before training, measured on the device with one readback: the spectral radius and largest singular
  * value of every SimpleRNN/LSTM/GRU recurrent kernel, per gate ("radius r > 1: gradients through T steps can grow like
  * r^T", Pascanu et al. 2013); deep stacks of weighted layers without batch or layer normalization; and layers whose
- * initial weight scale RMS·√fan-in is far above He/Glorot (Glorot & Bengio 2010; He et al. 2015).
+ * initial weight scale RMS·√fan-in is far above He/Glorot (Glorot & Bengio 2010; He et al. 2015), or whose kernels start
+ * with one sign (`detectInitialization`'s rule).
  *
  * @example
  * const report = await inspectModel(model);
@@ -82,8 +85,10 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
   const kernels = layers.filter((l) => l.kernel !== undefined && (tf.engine().registeredVariables[l.kernel]?.rank ?? 0) >= 2);
 
   const spectra = recurrentSpectraOnDevice(map, options);
+  const kernelFacts = kernelFactsOnDevice(map);
+  const factsAt = spectra.tensor.size; // the kernel sums follow the spectra in the readback
   const tensor = tf.tidy(() => {
-    const parts: tf.Tensor[] = [spectra.tensor];
+    const parts: tf.Tensor[] = [spectra.tensor, kernelFacts.tensor];
     for (const k of kernels) {
       const v = tf.engine().registeredVariables[k.kernel!]!;
       parts.push(tf.reshape(tf.sum(tf.square(tf.cast(v, 'float32'))), [1]));
@@ -91,6 +96,7 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
     return tf.concat(parts);
   });
   spectra.tensor.dispose();
+  kernelFacts.tensor.dispose();
   let values: Float32Array | Int32Array | Uint8Array;
   try {
     values = await tensor.data();
@@ -98,6 +104,7 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
     tensor.dispose();
   }
   const recurrent = spectra.decode(values);
+  const facts = kernelFacts.decode(values, factsAt);
   const offset = values.length - kernels.length;
   const initialGains = kernels.map((k, i) => {
     const v = tf.engine().registeredVariables[k.kernel!]!;
@@ -210,6 +217,10 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
       advice: ADVICE['exploding-gradient'].filter((a) => a.remedy === 'betterInitialization' || a.remedy === 'batchNormalization' || a.remedy === 'clipByGlobalNorm'),
     });
   }
+
+  // Kernels that start with one sign (U(0, 1)-like): the rule guard's monitor applies from step 0.
+  const oneSign = judgeInitialization(describeLayers(map, facts));
+  if (oneSign) findings.push(oneSign);
 
   const diagnoses: Diagnosis[] = findings.map((f) => ({
     problem: f.problem,

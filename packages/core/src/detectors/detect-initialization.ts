@@ -41,50 +41,54 @@ export function detectInitialization(options: DetectInitializationOptions = {}):
       // The finding describes the weights the run started from: it stays.
     },
     describeModel(layers) {
-      const flagged = layers.filter((l): l is LayerDescription & { kernel: NonNullable<LayerDescription['kernel']> } => {
-        const k = l.kernel;
-        if (!k || k.size < minSize || !(k.rms > 0)) return false;
-        return Math.abs(k.mean) / k.rms >= Math.max(meanShare, 3.5 / Math.sqrt(k.size));
-      });
-      if (flagged.length === 0) {
-        finding = [];
-        return;
-      }
-      const saturating = flagged.filter((l) => unitKind(l) === 'saturating');
-      const share = Math.max(...flagged.map((l) => Math.abs(l.kernel.mean) / l.kernel.rms));
-      const push = Math.max(...flagged.map((l) => Math.abs(l.kernel.mean) * l.kernel.fanIn));
-      const first = flagged[0]!;
-      const last = flagged.at(-1)!;
-      const names = flagged.length === 1 ? `Layer "${first.name}" starts` : `Layers "${first.name}" to "${last.name}" (${flagged.length}) start`;
-      const problem = saturating.length > 0 ? 'vanishing-gradient' : 'exploding-gradient';
-      finding = [
-        {
-          problem,
-          severity: 'warning',
-          layer: (saturating[0] ?? first).name,
-          message:
-            `${names} with weights of one sign: |mean| up to ${fmt(share)}× their RMS, where a zero-mean initializer ` +
-            `gives about 1/√size. Every unit then computes nearly the same combination of its inputs, and the summed ` +
-            `input grows by up to mean × fan-in = ${fmt(push)}× per layer` +
-            (saturating.length > 0
-              ? `: the ${[...new Set(saturating.map((l) => l.activation ?? l.className))].join('/')} units saturate together and the gradient through them vanishes.`
-              : ': activations and gradients grow with depth.') +
-            ' Use a zero-mean initializer: glorot_uniform for tanh/sigmoid layers, he_uniform for ReLU.',
-          evidence: {
-            layers: flagged.length,
-            firstLayer: first.name,
-            lastLayer: last.name,
-            meanToRms: share,
-            meanTimesFanIn: push,
-            saturating: saturating.length,
-            threshold: meanShare,
-          },
-          advice: [
-            { remedy: 'betterInitialization', detail: 'Use a zero-mean initializer: glorot_uniform for tanh/sigmoid layers, he_uniform for ReLU layers.' },
-            ...ADVICE[problem].filter((a) => a.remedy !== 'betterInitialization'),
-          ],
-        },
-      ];
+      const f = judgeInitialization(layers, meanShare, minSize);
+      finding = f ? [f] : [];
     },
+  };
+}
+
+/**
+ * The one-sign rule on a model's description (the layers with `kernel` facts): the finding, or undefined. Shared by
+ * `detectInitialization` and `inspectModel` (`gradguard doctor`).
+ */
+export function judgeInitialization(layers: readonly LayerDescription[], meanShare = 0.5, minSize = 16): Finding | undefined {
+  const flagged = layers.filter((l): l is LayerDescription & { kernel: NonNullable<LayerDescription['kernel']> } => {
+    const k = l.kernel;
+    if (!k || k.size < minSize || !(k.rms > 0)) return false;
+    return Math.abs(k.mean) / k.rms >= Math.max(meanShare, 3.5 / Math.sqrt(k.size));
+  });
+  if (flagged.length === 0) return undefined;
+  const saturating = flagged.filter((l) => unitKind(l) === 'saturating');
+  const share = Math.max(...flagged.map((l) => Math.abs(l.kernel.mean) / l.kernel.rms));
+  const push = Math.max(...flagged.map((l) => Math.abs(l.kernel.mean) * l.kernel.fanIn));
+  const first = flagged[0]!;
+  const last = flagged.at(-1)!;
+  const names = flagged.length === 1 ? `Layer "${first.name}" starts` : `Layers "${first.name}" to "${last.name}" (${flagged.length}) start`;
+  const problem = saturating.length > 0 ? 'vanishing-gradient' : 'exploding-gradient';
+  return {
+    problem,
+    severity: 'warning',
+    layer: (saturating[0] ?? first).name,
+    message:
+      `${names} with weights of one sign: |mean| up to ${fmt(share)}× their RMS, where a zero-mean initializer ` +
+      `gives about 1/√size. Every unit then computes nearly the same combination of its inputs, and the summed ` +
+      `input grows by up to mean × fan-in = ${fmt(push)}× per layer` +
+      (saturating.length > 0
+        ? `: the ${[...new Set(saturating.map((l) => l.activation ?? l.className))].join('/')} units saturate together and the gradient through them vanishes.`
+        : ': activations and gradients grow with depth.') +
+      ' Use a zero-mean initializer: glorot_uniform for tanh/sigmoid layers, he_uniform for ReLU.',
+    evidence: {
+      layers: flagged.length,
+      firstLayer: first.name,
+      lastLayer: last.name,
+      meanToRms: share,
+      meanTimesFanIn: push,
+      saturating: saturating.length,
+      threshold: meanShare,
+    },
+    advice: [
+      { remedy: 'betterInitialization', detail: 'Use a zero-mean initializer: glorot_uniform for tanh/sigmoid layers, he_uniform for ReLU layers.' },
+      ...ADVICE[problem].filter((a) => a.remedy !== 'betterInitialization'),
+    ],
   };
 }
