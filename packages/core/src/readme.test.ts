@@ -59,3 +59,29 @@ describe('README "Causes named first" example', () => {
     }
   }, 60_000);
 });
+
+describe('README "Weights that start with one sign" example', () => {
+  it('runs and prints the one warning its comment shows', () => {
+    const pkg = new URL('..', import.meta.url).pathname;
+    const readme = readFileSync(join(pkg, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Weights that start with one sign'));
+    const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!;
+    const dir = mkdtempSync(join(pkg, '.readme-'));
+    try {
+      const file = join(dir, 'one-sign.mts');
+      writeFileSync(file, code);
+      const out = execFileSync(join(pkg, 'node_modules/.bin/tsx'), ['--conditions=@gradguard/source', file], {
+        cwd: pkg,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const lines = out.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      const comment = /\/\/ (warning vanishing-gradient \[[^\]]+\]: Layers "[^"]+" to "[^"]+" \(4\) start with weights of one)/.exec(code)![1]!;
+      expect(lines[0]!.startsWith(comment), `${lines[0]}\nvs the README: ${comment}`).toBe(true);
+      expect(lines[0]).toContain('the tanh units saturate together and the gradient through them vanishes. Use a zero-mean initializer');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
