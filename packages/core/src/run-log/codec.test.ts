@@ -91,6 +91,15 @@ describe('run-log codec', () => {
     expect(() => parseRunLog(future + '\n')).toThrow(/upgrade @gradguard\/core/);
   });
 
+  it('is at version 2 (new problem names a version-1 reader would reject) and still reads version-1 logs', () => {
+    expect(RUN_LOG_VERSION).toBe(2);
+    const v1 = [{ ...header, version: 1 }, stepRec(0, 1)].map((r) => encodeRunLogRecord(r as RunLogRecord)).join('\n') + '\n';
+    expect(parseRunLog(v1).header.version).toBe(1);
+    const saturation = { type: 'diagnosis', problem: 'saturation', severity: 'warning', phase: 'onset', step: 0, detector: 'detectSaturation', message: 'm', evidence: {}, advice: [] };
+    const v2 = [{ ...header, version: 2 }, stepRec(0, 1), saturation].map((r) => encodeRunLogRecord(r as RunLogRecord)).join('\n') + '\n';
+    expect(parseRunLog(v2).diagnoses.map((d) => d.problem)).toEqual(['saturation']);
+  });
+
   it('rejects a step out of order or repeated with its line number, and a bad line in the middle', () => {
     const lines = (...rs: (RunLogRecord | string)[]) => rs.map((r) => (typeof r === 'string' ? r : encodeRunLogRecord(r))).join('\n') + '\n';
     expect(() => parseRunLog(lines(header, stepRec(0, 1), stepRec(1, 1), stepRec(1, 1)))).toThrow(/line 4: step 1 appears twice \(a duplicate step\)/);
