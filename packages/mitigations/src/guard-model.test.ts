@@ -54,6 +54,33 @@ describe('guardModel: guarding a compiled model after the fact', () => {
     expect(await run(true)).toEqual(await run(false));
   });
 
+  it('watching the exploding ReLU RNN changes none of its steps: the same losses, NaN included, and the same weights', async () => {
+    // `gradguard run`'s example script (orthogonal gain 1.5, T = 50, SGD 0.1), unshuffled: per-batch losses compared.
+    const run = async (wrap: boolean) => {
+      const model = tf.sequential();
+      model.add(tf.layers.simpleRNN({ units: 32, inputShape: [50, 2], activation: 'relu', name: 'rnn', recurrentInitializer: tf.initializers.orthogonal({ gain: 1.5, seed: 1 }), kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+      model.add(tf.layers.dense({ units: 1, name: 'head', kernelInitializer: tf.initializers.glorotUniform({ seed: 101 }) }));
+      model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+      const guarded = wrap ? guardModel(model, { monitor: createMonitor(), print: 'none' }) : undefined;
+      const xs = tf.randomUniform([128, 50, 2], 0, 1, 'float32', 1);
+      const ys = tf.randomUniform([128, 1], 0, 1, 'float32', 2);
+      const losses: number[] = [];
+      await model.fit(xs, ys, { epochs: 2, batchSize: 32, verbose: 0, shuffle: false, callbacks: { onBatchEnd: async (_b, logs) => void losses.push(logs!.loss as number) } });
+      await guarded?.flush();
+      const w = await Promise.all(model.getWeights().map(async (t) => Array.from(await t.data())));
+      const diagnoses = guarded ? (guarded.monitor?.diagnoses.map((d) => d.problem) ?? []) : [];
+      model.dispose();
+      tf.dispose([xs, ys]);
+      return { losses, w, diagnoses };
+    };
+    const watched = await run(true);
+    const plain = await run(false);
+    expect(plain.losses.some((l) => Number.isNaN(l))).toBe(true); // it really explodes
+    expect(watched.losses).toEqual(plain.losses);
+    expect(watched.w).toEqual(plain.w);
+    expect(watched.diagnoses).toContain('non-finite');
+  });
+
   it.each([1, 2, 3])('the exploding RNN (gain 1.5, SGD 0.1, seed %i): NaN unguarded, finite when guarded after compile with globalClipnorm 1', async (seed) => {
     const train = async (clip: boolean) => {
       const model = buildSimpleRnn({ sequenceLength: 50, recurrentGain: 1.5, seed });
