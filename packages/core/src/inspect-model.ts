@@ -75,26 +75,15 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
   const minRadiusPower = checkNumber(where, 'minRadiusPower', options.minRadiusPower ?? 1e-6, { min: 0 });
   const map = mapVariablesToLayers(model);
 
-  // Layers in order, with their kernel (the weight named `kernel`) when they have one.
-  const layers: { loc: VariableLocation; kernel?: string }[] = [];
-  for (const [name, loc] of map) {
-    let entry = layers.find((l) => l.loc.layer === loc.layer);
-    if (!entry) layers.push((entry = { loc }));
-    if (loc.weight === 'kernel' && entry.kernel === undefined) entry.kernel = name;
-  }
-  const kernels = layers.filter((l) => l.kernel !== undefined && (tf.engine().registeredVariables[l.kernel]?.rank ?? 0) >= 2);
+  // Layers in order (each layer's first variable's location).
+  const layers: { loc: VariableLocation }[] = [];
+  for (const loc of map.values()) if (!layers.some((l) => l.loc.layer === loc.layer)) layers.push({ loc });
 
+  // One readback: the recurrent spectra, then each kernel's Σw and Σw² (its mean and RMS, whence its initial gain).
   const spectra = recurrentSpectraOnDevice(map, options);
   const kernelFacts = kernelFactsOnDevice(map);
-  const factsAt = spectra.tensor.size; // the kernel sums follow the spectra in the readback
-  const tensor = tf.tidy(() => {
-    const parts: tf.Tensor[] = [spectra.tensor, kernelFacts.tensor];
-    for (const k of kernels) {
-      const v = tf.engine().registeredVariables[k.kernel!]!;
-      parts.push(tf.reshape(tf.sum(tf.square(tf.cast(v, 'float32'))), [1]));
-    }
-    return tf.concat(parts);
-  });
+  const factsAt = spectra.tensor.size;
+  const tensor = tf.concat([spectra.tensor, kernelFacts.tensor]);
   spectra.tensor.dispose();
   kernelFacts.tensor.dispose();
   let values: Float32Array | Int32Array | Uint8Array;
@@ -105,12 +94,11 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
   }
   const recurrent = spectra.decode(values);
   const facts = kernelFacts.decode(values, factsAt);
-  const offset = values.length - kernels.length;
-  const initialGains = kernels.map((k, i) => {
-    const v = tf.engine().registeredVariables[k.kernel!]!;
-    const fanIn = v.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-    return { layer: k.loc.layer, className: k.loc.className, gain: Math.sqrt((values[offset + i]! / v.size) * fanIn) };
-  });
+  const initialGains = [...facts].map(([layer, k]) => ({
+    layer,
+    className: layers.find((l) => l.loc.layer === layer)!.loc.className,
+    gain: k.rms * Math.sqrt(k.fanIn),
+  }));
 
   const findings: Finding[] = [];
   // Recurrent kernels: the worst gate of each layer.
@@ -151,7 +139,7 @@ export async function inspectModel(model: LayerLike, options: InspectModelOption
   let longest = 0;
   let runEnd = '';
   let saturating = false;
-  const weighted = new Set(kernels.map((k) => k.loc.layer));
+  const weighted = new Set(facts.keys());
   for (const l of layers) {
     if (NORMALIZATION.test(l.loc.className)) run = 0;
     else if (weighted.has(l.loc.layer)) {

@@ -3,6 +3,9 @@ import type { KernelFacts } from './detector';
 import { hostViewOf } from './host-buffers';
 import type { LayerMap } from './layer-map';
 
+/** Inputs per unit of a kernel: the product of every dimension but the last. */
+const fanInOf = (shape: readonly number[]): number => shape.slice(0, -1).reduce((a, b) => a * b, 1);
+
 /** Each layer's first weight named `kernel` of rank ≥ 2, in model order. */
 function kernelsOf(map: LayerMap): { layer: string; variable: tf.Variable }[] {
   const out: { layer: string; variable: tf.Variable }[] = [];
@@ -36,7 +39,7 @@ export function kernelFactsOnDevice(map: LayerMap): { tensor: tf.Tensor1D; decod
         const n = variable.size;
         facts.set(layer, {
           size: n,
-          fanIn: variable.shape.slice(0, -1).reduce((a, b) => a * b, 1),
+          fanIn: fanInOf(variable.shape),
           mean: values[offset + 2 * i]! / n,
           rms: Math.sqrt(values[offset + 2 * i + 1]! / n),
         });
@@ -79,7 +82,7 @@ export function measureKernelsNow(map: LayerMap): Map<string, KernelFacts> | und
       sum += x;
       sq += x * x;
     }
-    facts.set(layer, { size: a.length, fanIn: variable.shape.slice(0, -1).reduce((p, d) => p * d, 1), mean: sum / a.length, rms: Math.sqrt(sq / a.length) });
+    facts.set(layer, { size: a.length, fanIn: fanInOf(variable.shape), mean: sum / a.length, rms: Math.sqrt(sq / a.length) });
   }
   return facts;
 }
