@@ -40,3 +40,17 @@ export function hostViewOf(backendName: string = tf.getBackend()): HostView | un
   }
   return undefined;
 }
+
+interface WasmHeapLike {
+  wasm?: { asm?: { memory?: unknown } };
+}
+
+/**
+ * The WebAssembly memory that the `wasm` backend's tensors live in (its views' buffer), or undefined on other backends
+ * and where the backend does not expose it. A module importing it reads the gradients in place (host-simd.ts).
+ */
+export function hostHeapOf(backendName: string = tf.getBackend()): WebAssembly.Memory | undefined {
+  if (backendName !== 'wasm' || typeof WebAssembly !== 'object') return undefined;
+  const memory = (tf.engine().findBackend(backendName) as WasmHeapLike | null)?.wasm?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
