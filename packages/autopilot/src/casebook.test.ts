@@ -2,7 +2,7 @@ import type { Diagnosis } from '@gradguard/core';
 import * as tf from '@tensorflow/tfjs';
 import { type CaseWithTruth, getCase } from '@gradguard/models';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CaseJobResult, applicableRepairs, casebookJobs, chooseCaseRepair, rightProblems, runCaseJob, scoreCasebook, statedCause, symptomStep } from './casebook';
+import { type CaseJobResult, applicableRepairs, casebookJobs, chooseCaseRepair, namesFailure, rightProblems, runCaseJob, scoreCasebook, statedCause, symptomStep } from './casebook';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -85,6 +85,16 @@ describe('scoreCasebook on a hand-made result table', () => {
     expect(symptomStep({ divergenceStep: 4 })).toBe(4);
     expect(symptomStep({ divergenceStep: null })).toBe(1);
   });
+
+  it('a diagnosis that states a learning rate too high names the exploding family, whatever its symptom', () => {
+    const saturatedByRate = { problem: 'saturation' as const, evidence: { rootCause: 'learning-rate' } };
+    const saturated = { problem: 'saturation' as const, evidence: {} };
+    expect(namesFailure('exploding', { nanStep: null }, saturatedByRate)).toBe(true);
+    expect(namesFailure('exploding', { nanStep: null }, saturated)).toBe(false);
+    expect(namesFailure('vanishing', { nanStep: null }, saturated)).toBe(true);
+    expect(namesFailure('healthy', { nanStep: null }, saturatedByRate)).toBe(false);
+    expect(namesFailure('exploding', { nanStep: null }, { problem: 'loss-divergence', evidence: {} })).toBe(true);
+  });
 });
 
 describe('casebook jobs', () => {
@@ -153,6 +163,19 @@ describe('casebook jobs', () => {
     expect(fixed).toMatchObject({ repair: 'clipnorm-1', outcome: 'learns', passed: true });
     const random = await runCaseJob({ case: 'mlm-regression-exploding', seed: 1, arm: 'random-fix', draw: 1 });
     expect(applicableRepairs(getCase('mlm-regression-exploding')!).map((a) => a.repair.name)).toContain(random.repair);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('blobs at SGD 1, seed 2 (never diverges, stalls): the whole gradient vanishes at step 5 at a loss of 5.0 — saturation stated as the rate, lowered, repaired', async () => {
+    const before = tf.memory().numTensors;
+    const job = await runCaseJob({ case: 'mlm-blobs-lr-1', seed: 2, arm: 'autopilot' });
+    // Symptom step 1 (no divergence: the failure is there from the start); the diagnosis at update 5 is loss-curve step 6.
+    expect(job).toMatchObject({ problems: ['saturation'], firstSeriousStep: 6, firstRightStep: 6, repair: 'lower-learning-rate', passed: true });
+    // The same seed at the tutorial's healthy settings passes no such step.
+    for (const name of ['mlm-blobs-lr-0.1', 'mlm-blobs-adam', 'mlm-blobs-rmsprop', 'mlm-blobs-momentum']) {
+      const healthy = await runCaseJob({ case: name, seed: 2, arm: 'watch' });
+      expect([name, healthy.problems]).toEqual([name, []]);
+    }
     expect(tf.memory().numTensors).toBe(before);
   });
 });

@@ -34,6 +34,17 @@ export function rightProblems(family: CaseFamily, truth: Pick<SeedTruth, 'nanSte
 }
 
 /**
+ * Whether a diagnosis names a broken case's failure rightly: its problem is one of the family's (`rightProblems`), or
+ * it states the root cause of the exploding family — a learning rate too high (evidence `rootCause: 'learning-rate'`)
+ * — whatever symptom it is named by. Issue 13 asks for exactly that: a too-high rate that pins units in their flat
+ * tails is "saturation" with the cause "learning rate too high", not a vanishing-gradient verdict.
+ */
+export function namesFailure(family: CaseFamily, truth: Pick<SeedTruth, 'nanStep'>, d: Pick<Diagnosis, 'problem' | 'evidence'>): boolean {
+  if (family === 'healthy') return false;
+  return rightProblems(family, truth).includes(d.problem) || (family === 'exploding' && d.evidence.rootCause === 'learning-rate');
+}
+
+/**
  * The step (1-based, as the loss curve counts) a user first sees the failure: the step the loss doubled or turned
  * non-finite; for a run that never learns (no such step), step 1 — the failure is there from the first update.
  */
@@ -186,10 +197,10 @@ export function statedCause(diagnoses: readonly Diagnosis[]): string | undefined
   return undefined;
 }
 
-function familyOf(problems: readonly string[]): Exclude<CaseFamily, 'healthy'> | null {
-  for (const p of problems) {
-    if (p === 'non-finite' || FAMILY_PROBLEMS.exploding.includes(p)) return 'exploding';
-    if (FAMILY_PROBLEMS.vanishing.includes(p)) return 'vanishing';
+function familyOf(serious: readonly Diagnosis[]): Exclude<CaseFamily, 'healthy'> | null {
+  for (const d of serious) {
+    if (d.evidence.rootCause === 'learning-rate' || d.problem === 'non-finite' || FAMILY_PROBLEMS.exploding.includes(d.problem)) return 'exploding';
+    if (FAMILY_PROBLEMS.vanishing.includes(d.problem)) return 'vanishing';
   }
   return null;
 }
@@ -216,13 +227,12 @@ export async function runCaseJob(job: CaseJob): Promise<CaseJobResult> {
     problems = [...new Set(serious.map((d) => d.problem as string))];
     // Diagnosis.step counts updates from 0; the loss curve's step t is update t − 1.
     firstSeriousStep = serious.length > 0 ? serious[0]!.step + 1 : null;
-    const right = rightProblems(c.family, truth);
-    const r = serious.find((d) => right.includes(d.problem));
+    const r = serious.find((d) => namesFailure(c.family, truth, d));
     firstRightStep = r ? r.step + 1 : null;
     if (job.arm === 'watch') {
       return { ...base, problems, firstSeriousStep, firstRightStep, repair: null, outcome: run.outcome, metric: run.metric, passed: run.passed, durationMs: performance.now() - started };
     }
-    const family = familyOf(problems);
+    const family = familyOf(serious);
     const pick = family ? chooseCaseRepair(c, family, statedCause(diagnoses)) : undefined;
     if (!pick) {
       return { ...base, problems, firstSeriousStep, firstRightStep, repair: null, outcome: run.outcome, metric: run.metric, passed: run.passed, durationMs: performance.now() - started };

@@ -9,6 +9,7 @@ export {
   chooseCaseRepair,
   casebookJobs,
   isSerious,
+  namesFailure,
   rightProblems,
   runCaseJob,
   scoreCasebook,

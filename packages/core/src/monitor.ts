@@ -9,6 +9,7 @@ import { detectLossDivergence } from './detectors/detect-loss-divergence';
 import { detectDyingRelu } from './detectors/detect-dying-relu';
 import { detectRecurrentInstability } from './detectors/detect-recurrent-instability';
 import { detectSaturation } from './detectors/detect-saturation';
+import { detectOutputSaturation } from './detectors/detect-output-saturation';
 import { detectClipStarvation } from './detectors/detect-clip-starvation';
 import { detectInitialization } from './detectors/detect-initialization';
 import { InvalidArgumentError, checkNumber, checkOptions, describeValue } from './errors';
@@ -60,7 +61,7 @@ export interface Monitor {
  * The detectors a monitor uses when none are given, each with its documented defaults: non-finite values, loss
  * divergence (first: its fast rules state the root cause, a learning rate too high, when the evidence shows it), a
  * norm persistently above 1, ZClip-style spikes, AUTOTRAINER's layer-ratio rules, absolute vanishing, weight growth,
- * dying ReLU, saturated units, recurrent instability, clip starvation and weights that start with one sign (judged
+ * dying ReLU, saturated units, a saturated output (the whole gradient gone at a high loss), recurrent instability, clip starvation and weights that start with one sign (judged
  * from the model's description, when the monitor is told it with kernels). Chosen so that healthy training stays
  * silent at warning level. A step's diagnoses come out in this order, so the cause is read before its symptoms.
  */
@@ -75,6 +76,7 @@ export function defaultDetectors(): Detector[] {
     detectWeightGrowth(),
     detectDyingRelu(),
     detectSaturation(),
+    detectOutputSaturation(),
     detectRecurrentInstability(),
     detectClipStarvation(),
     detectInitialization(),

@@ -49,6 +49,8 @@ export interface DetectLossDivergenceOptions {
 
 /** Losses in the running median that sets the best level: fifteen absorb a few noisy batches (and the wobble of a converged loss). */
 const LEVEL_WINDOW = 15;
+/** Losses a running median needs before it may lower the level below the first loss. */
+const MIN_LEVEL_LOSSES = 5;
 /** A weight-growth measurement corroborates a loss rise for this many steps. */
 const GROWTH_RECENT = 3;
 /** Losses whose median the sustained rule compares with the best level. */
@@ -156,7 +158,10 @@ export function detectLossDivergence(options: DetectLossDivergenceOptions = {}):
     if (lastTen.length > SUSTAIN_WINDOW) lastTen.shift();
     if (lastLosses.length > LEVEL_WINDOW) lastLosses.shift();
     const ref = level;
-    level = Math.min(level, median(lastLosses));
+    // The first loss is the level until five losses can give a median: the lowest of the medians of two, three, four
+    // noisy losses is biased low (at momentum 0.99 the median of 3.97, 1.62, 1.52 set a level of 1.62 that the run's
+    // typical 2.8–3.5 then read as a loss that "doubled and stayed").
+    if (!Number.isFinite(level) || lastLosses.length >= MIN_LEVEL_LOSSES) level = Math.min(level, median(lastLosses));
     if (ratio === 0) return undefined;
     const jumpAt = Math.max(jumpFactor, Math.exp(4 * sigma));
     const confirmAt = Math.max(confirmFactor, Math.exp(3 * sigma));
