@@ -73,7 +73,10 @@ function checkGradients(where: string, grads: unknown): asserts grads is tf.Name
       'Pass the `grads` of tf.variableGrads(f) or optimizer.computeGradients(f).',
     );
   }
-  for (const [name, g] of Object.entries(grads)) {
+  // for...in, not Object.entries: this runs on every measured step and allocated an array per gradient.
+  for (const name in grads) {
+    if (!Object.prototype.hasOwnProperty.call(grads, name)) continue;
+    const g = (grads as Record<string, unknown>)[name];
     if (!(g instanceof tf.Tensor)) {
       throw new InvalidArgumentError(`${where}: gradient "${name}" is ${describeValue(g)}, not a tf.Tensor.`);
     }
@@ -485,17 +488,12 @@ function assemble(raw: Raw, r: Resolved, layerMap: LayerMap | undefined): Gradie
     const loc = layerMap?.get(plan.names[i]!);
     const w = rows[o + F_W]!;
     const u = rows[o + F_U]!;
-    variables.push({
-      name: plan.names[i]!,
-      ...(loc ? { layer: loc.layer } : {}),
-      size: n,
-      norm: Math.sqrt(sq),
-      maxAbs: mx,
-      nonFinite: bad,
-      zeros: rows[o + F_ZERO]!,
-      ...(Number.isNaN(w) ? {} : { weightNorm: Math.sqrt(w) }),
-      ...(Number.isNaN(u) ? {} : { updateNorm: Math.sqrt(u) }),
-    });
+    // Built field by field, not from spread temporaries (this runs per variable on every measured step).
+    const v: { -readonly [K in keyof VariableStatistics]: VariableStatistics[K] } = { name: plan.names[i]!, size: n, norm: Math.sqrt(sq), maxAbs: mx, nonFinite: bad, zeros: rows[o + F_ZERO]! };
+    if (loc) v.layer = loc.layer;
+    if (!Number.isNaN(w)) v.weightNorm = Math.sqrt(w);
+    if (!Number.isNaN(u)) v.updateNorm = Math.sqrt(u);
+    variables.push(v);
     globalSq += sq;
     size += n;
     nonFinite += bad;
@@ -677,10 +675,21 @@ export function createGradientMeter(options: GradientMeterOptions = {}): Gradien
       const v = readback.kind === 'host' ? currentView() : undefined;
       const raw = v ? hostKernel(grads, resolved, v, simd) : undefined;
       if (raw) {
-        const facts = new Map<tf.Tensor, TensorFacts>();
-        plan.names.forEach((n, i) => facts.set(grads[n]!, { sq: raw.rows[i * FIELDS + F_SQ]!, nonFinite: raw.rows[i * FIELDS + F_BAD]! }));
         const stats = assemble(raw, resolved, layerMap);
-        return { kernel: 'host', facts, decode: () => stats };
+        const names = plan.names;
+        let facts: Map<tf.Tensor, TensorFacts> | undefined;
+        return {
+          kernel: 'host',
+          // Built on first read: only transforms read it, and a watch-only step never does.
+          get facts() {
+            if (!facts) {
+              facts = new Map();
+              for (let i = 0; i < names.length; i++) facts.set(grads[names[i]!]!, { sq: raw.rows[i * FIELDS + F_SQ]!, nonFinite: raw.rows[i * FIELDS + F_BAD]! });
+            }
+            return facts;
+          },
+          decode: () => stats,
+        };
       }
       const pending = deviceStats(grads, resolved);
       readback.add(key, pending.tensor);

@@ -172,7 +172,7 @@ class Guarded extends tf.Optimizer implements GuardedOptimizer {
     if (spectra) readback!.add('recurrent', spectra.tensor);
     let out = grads;
     let mask: tf.Tensor | boolean | undefined;
-    const context = createStepContext(step, measured?.facts, loss);
+    const context = createStepContext(step, measured && (() => measured.facts), loss);
     try {
       // Before anything is applied: the replay must see the weights this step's gradients were taken at.
       const replayed = replay && this.replayer!.check(step, grads, loss, measured?.facts, replay.f, replay.varList ?? (Object.values(params) as tf.Variable[]));

@@ -77,13 +77,21 @@ export interface StepContext {
 /** A step context over a table of facts (what `guard` builds from its statistics pass). */
 export function createStepContext(
   step: number,
-  measured: ReadonlyMap<tf.Tensor, TensorFacts> | undefined,
+  measured: ReadonlyMap<tf.Tensor, TensorFacts> | (() => ReadonlyMap<tf.Tensor, TensorFacts> | undefined) | undefined,
   loss?: tf.Scalar,
 ): StepContext {
-  // The measured facts are read as they are; only what the stages derive goes into a table of its own (no copy of
-  // the measured map on every step).
-  const derived = new Map<tf.Tensor, TensorFacts>();
-  const facts = (t: tf.Tensor): TensorFacts | undefined => measured?.get(t) ?? derived.get(t);
+  // The measured facts are read as they are (a function: fetched on the first read, so a step no stage asks about
+  // builds none); only what the stages derive goes into a table of its own, made on the first derivation.
+  let table = typeof measured === 'function' ? undefined : measured;
+  let fetch = typeof measured === 'function' ? measured : undefined;
+  let derived: Map<tf.Tensor, TensorFacts> | undefined;
+  const facts = (t: tf.Tensor): TensorFacts | undefined => {
+    if (fetch) {
+      table = fetch();
+      fetch = undefined;
+    }
+    return table?.get(t) ?? derived?.get(t);
+  };
   return {
     step,
     ...(loss !== undefined ? { loss } : {}),
@@ -91,7 +99,7 @@ export function createStepContext(
     derive(out, from, factor) {
       const f = facts(from);
       if (f === undefined) return;
-      derived.set(out, { sq: f.sq * factor * factor, nonFinite: Number.isFinite(factor) ? f.nonFinite : out.size });
+      (derived ??= new Map()).set(out, { sq: f.sq * factor * factor, nonFinite: Number.isFinite(factor) ? f.nonFinite : out.size });
     },
   };
 }

@@ -77,7 +77,13 @@ export function toStepRecord(s: StepStatistics, time: number): StepRecord {
 
 /** The entries whose value is not undefined (optional record fields are left out rather than written as null). */
 function defined<T extends Record<string, number | undefined>>(o: T): { [K in keyof T]?: number } {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: number };
+  // A for...in loop, not Object.entries/filter/fromEntries: this runs for every layer of every step record.
+  const out: Record<string, number> = {};
+  for (const k in o) {
+    const v = o[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as { [K in keyof T]?: number };
 }
 
 export function toDiagnosisRecord(d: Diagnosis): DiagnosisRecord {
