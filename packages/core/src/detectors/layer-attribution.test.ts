@@ -30,4 +30,21 @@ describe('createLayerTracker', () => {
     expect(t.attribute(1)).toEqual({});
     expect(describeAttribution({}).text).toBe('');
   });
+
+  it('keeps numbers, not the steps: a window that wraps many times, layers that change, and a snapshot later steps cannot touch', () => {
+    const t = createLayerTracker(4);
+    // 'a' doubles every step from 1 at step 0; 'b' joins at step 6. After step 9 the window is steps 6..9.
+    for (let i = 0; i < 10; i++) {
+      const layers = [{ layer: 'a', norm: 2 ** i }, ...(i >= 6 ? [{ layer: 'b', norm: 0.5 }] : [])];
+      t.observe(makeStep(i, layers));
+    }
+    const later = t.attributeLater(100);
+    // a: 64, 128, 256, 512 — crosses 100 at step 7 and stays; grows ×8 over 3 steps; b flat at 0.5.
+    const expected = { firstLayer: 'a', firstLayerStep: 7, firstLayerNorm: 128, fastestLayer: 'a', fastestGrowth: 8, fastestGrowthSteps: 3 };
+    expect(t.attribute(100)).toEqual(expected);
+    // The stats objects the tracker saw can change or go away: it kept copies of the numbers.
+    for (let i = 10; i < 20; i++) t.observe(makeStep(i, [{ layer: 'b', norm: 1000 }]));
+    expect(later()).toEqual(expected);
+    expect(t.attribute(100)).toEqual({ firstLayer: 'b', firstLayerStep: 16, firstLayerNorm: 1000, fastestLayer: 'b', fastestGrowth: 1, fastestGrowthSteps: 3 });
+  });
 });

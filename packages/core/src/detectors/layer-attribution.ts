@@ -32,40 +32,72 @@ export interface LayerTracker {
  * numbers; non-finite norms are skipped (the non-finite rule blames those).
  */
 export function createLayerTracker(window = 20): LayerTracker {
-  const history: { step: number; layers: readonly LayerStatistics[] }[] = [];
+  // A ring of numbers, not the steps' LayerStatistics objects: holding those for `window` steps kept every step's
+  // layer objects alive through several garbage collections (promoted, then collected as old objects), where a ring
+  // of reused Float64Arrays keeps nothing of the step. The layer names are shared between entries while they repeat.
+  const ring: Entry[] = [];
+  let head = 0; // index of the oldest entry once the ring is full
+  let names: string[] = [];
+  const sameNames = (layers: readonly LayerStatistics[]): boolean => {
+    if (layers.length !== names.length) return false;
+    for (let i = 0; i < layers.length; i++) if (layers[i]!.layer !== names[i]) return false;
+    return true;
+  };
+  const ordered = (): Entry[] => (ring.length < window ? ring : [...ring.slice(head), ...ring.slice(0, head)]);
   return {
     observe(s) {
-      history.push({ step: s.step, layers: s.layers });
-      if (history.length > window) history.shift();
+      if (!sameNames(s.layers)) names = s.layers.map((l) => l.layer);
+      let e: Entry;
+      if (ring.length < window) {
+        e = { step: s.step, names, norms: new Float64Array(names.length) };
+        ring.push(e);
+      } else {
+        e = ring[head]!;
+        head = (head + 1) % window;
+        e.step = s.step;
+        e.names = names;
+        if (e.norms.length !== names.length) e.norms = new Float64Array(names.length);
+      }
+      for (let i = 0; i < s.layers.length; i++) e.norms[i] = s.layers[i]!.norm;
     },
     attribute(bound) {
-      return attributeWindow(history, bound);
+      return attributeWindow(ordered(), bound);
     },
     attributeLater(bound) {
-      const window = history.slice(); // the entries themselves are never changed, only pushed and shifted
+      // A copy of the numbers now: the ring's entries are reused by later steps.
+      const snapshot = ordered().map((e) => ({ step: e.step, names: e.names, norms: e.norms.slice() }));
       let result: ExplosionAttribution | undefined;
-      return () => (result ??= attributeWindow(window, bound));
+      return () => (result ??= attributeWindow(snapshot, bound));
     },
     reset() {
-      history.length = 0;
+      ring.length = 0;
+      head = 0;
     },
   };
 }
 
+interface Entry {
+  step: number;
+  names: readonly string[];
+  norms: Float64Array;
+}
+
 /** The attribution over a window of steps (oldest first). */
-function attributeWindow(history: readonly { step: number; layers: readonly LayerStatistics[] }[], bound: number): ExplosionAttribution {
+function attributeWindow(history: readonly Entry[], bound: number): ExplosionAttribution {
   const first = new Map<string, { step: number; norm: number }>();
   const start = new Map<string, { step: number; norm: number }>();
   const latest = new Map<string, { step: number; norm: number }>();
   for (const h of history) {
-    for (const l of h.layers) {
-      if (!Number.isFinite(l.norm)) continue;
-      if (!start.has(l.layer)) start.set(l.layer, { step: h.step, norm: l.norm });
-      latest.set(l.layer, { step: h.step, norm: l.norm });
-      if (l.norm > bound) {
-        if (!first.has(l.layer)) first.set(l.layer, { step: h.step, norm: l.norm });
+    for (let i = 0; i < h.names.length; i++) {
+      const layer = h.names[i]!;
+      const norm = h.norms[i]!;
+      if (!Number.isFinite(norm)) continue;
+      if (!start.has(layer)) start.set(layer, { step: h.step, norm });
+      latest.set(layer, { step: h.step, norm });
+      if (norm > bound) {
+        if (!first.has(layer)) first.set(layer, { step: h.step, norm });
       } else {
-        first.delete(l.layer); // dipped below: its crossing, if any, comes later
+        first.delete(layer); // dipped below: its crossing, if any, comes later
       }
     }
   }
