@@ -15,10 +15,12 @@ import { type Bundle, type ModuleBytes, addedBytes, esbuildBundle, modulesOf, vi
  * ~15 KB code that only an option or a device backend uses (rollback with its snapshots, the Keras clip shorthands
  * with `chain`, `recurrent` spectra, the NaN replay, histograms, the WebGL/WebGPU statistics graph, checkpoint
  * restore) but that runs synchronously inside a step or a load, where a lazily `import()`ed chunk cannot be awaited.
- * The budget holds the size with the twelfth rule with ~2.7 KB of room (~1.9 KB for esbuild), so that a dependency
- * or a duplicated module sneaking in fails here.
+ * Then two features bought with bytes, on purpose: the statistics pass in WebAssembly SIMD (+2.9 KB: the 931-byte
+ * module as base64 and its loader; 0.2 ms less per step on cpu and wasm, ~1.3 % of a 20 × Dense(64) step) and a
+ * thirteenth default rule, `detectOutputSaturation` (+1.9 KB). Measured 86,181 B Vite / 87,099 B esbuild. The budget
+ * keeps ~1.9 KB of room for esbuild (~2.8 KB for Vite), so that a dependency or a duplicated module sneaking in fails here.
  */
-const BUDGET_BYTES = 83 * 1000;
+const BUDGET_BYTES = 89 * 1000;
 
 const ENTRIES = {
   bare: 'entries/tfjs-only.ts',
