@@ -33,6 +33,11 @@ export function rightProblems(family: CaseFamily, truth: Pick<SeedTruth, 'nanSte
   return truth.nanStep !== null ? [...new Set([...FAMILY_PROBLEMS[family], 'non-finite'])] : FAMILY_PROBLEMS[family];
 }
 
+/** Whether a diagnosis states a learning rate too high as the root cause (evidence `rootCause: 'learning-rate'`). */
+function statesRate(d: Pick<Diagnosis, 'evidence'>): boolean {
+  return d.evidence.rootCause === 'learning-rate';
+}
+
 /**
  * Whether a diagnosis names a broken case's failure rightly: its problem is one of the family's (`rightProblems`), or
  * it states the root cause of the exploding family — a learning rate too high (evidence `rootCause: 'learning-rate'`)
@@ -41,7 +46,7 @@ export function rightProblems(family: CaseFamily, truth: Pick<SeedTruth, 'nanSte
  */
 export function namesFailure(family: CaseFamily, truth: Pick<SeedTruth, 'nanStep'>, d: Pick<Diagnosis, 'problem' | 'evidence'>): boolean {
   if (family === 'healthy') return false;
-  return rightProblems(family, truth).includes(d.problem) || (family === 'exploding' && d.evidence.rootCause === 'learning-rate');
+  return rightProblems(family, truth).includes(d.problem) || (family === 'exploding' && statesRate(d));
 }
 
 /**
@@ -191,7 +196,7 @@ async function watchCase(c: Case, seed: number): Promise<{ diagnoses: readonly D
 export function statedCause(diagnoses: readonly Diagnosis[]): string | undefined {
   for (const d of diagnoses) {
     if (!isSerious(d)) continue;
-    if (d.evidence.rootCause === 'learning-rate') return 'lower-learning-rate';
+    if (statesRate(d)) return 'lower-learning-rate';
     if (d.detector === 'detectInitialization') return 'relu-he';
   }
   return undefined;
@@ -199,7 +204,7 @@ export function statedCause(diagnoses: readonly Diagnosis[]): string | undefined
 
 function familyOf(serious: readonly Diagnosis[]): Exclude<CaseFamily, 'healthy'> | null {
   for (const d of serious) {
-    if (d.evidence.rootCause === 'learning-rate' || d.problem === 'non-finite' || FAMILY_PROBLEMS.exploding.includes(d.problem)) return 'exploding';
+    if (statesRate(d) || d.problem === 'non-finite' || FAMILY_PROBLEMS.exploding.includes(d.problem)) return 'exploding';
     if (FAMILY_PROBLEMS.vanishing.includes(d.problem)) return 'vanishing';
   }
   return null;

@@ -85,6 +85,13 @@ function ownInstance(): { readonly ex: Exports; readonly view: Float32Array } | 
   return own;
 }
 
+/** Copies the chunk of `a` that starts at `i` to the start of our own memory; returns its length. */
+function copyChunk(copy: { readonly view: Float32Array }, a: Float32Array, i: number): number {
+  const k = Math.min(CHUNK, a.length - i);
+  copy.view.set(k === a.length ? a : a.subarray(i, i + k));
+  return k;
+}
+
 /**
  * The SIMD pass for buffers that are views into `heap` (read in place) or anything else (copied, a page at a time), or
  * undefined where it cannot run at all (no WebAssembly SIMD, or turned off with `useHostSimd(false)`).
@@ -118,13 +125,12 @@ export function hostSimd(heap: WebAssembly.Memory | undefined): HostSimd | undef
         return true;
       }
       if (n < MIN_COPIED || !copy) return false;
-      const { ex, view } = copy;
+      const { ex } = copy;
       let sq = 0;
       let max = 0;
       let zeros = 0;
       for (let i = 0; i < n; i += CHUNK) {
-        const k = Math.min(CHUNK, n - i);
-        view.set(k === n ? a : a.subarray(i, i + k));
+        const k = copyChunk(copy, a, i);
         sq += ex.stats(0, k);
         max = Math.max(max, ex.max()); // Math.max keeps a NaN, as the pass does
         zeros += ex.zeros();
@@ -139,13 +145,8 @@ export function hostSimd(heap: WebAssembly.Memory | undefined): HostSimd | undef
       if (n < MIN_IN_PLACE) return undefined;
       if (inHeap(a)) return heapEx!.sumSquares(a.byteOffset, n);
       if (n < MIN_COPIED || !copy) return undefined;
-      const { ex, view } = copy;
       let sq = 0;
-      for (let i = 0; i < n; i += CHUNK) {
-        const k = Math.min(CHUNK, n - i);
-        view.set(k === n ? a : a.subarray(i, i + k));
-        sq += ex.sumSquares(0, k);
-      }
+      for (let i = 0; i < n; i += CHUNK) sq += copy.ex.sumSquares(0, copyChunk(copy, a, i));
       return sq;
     },
     inPlace: heapEx !== null,
